@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "user-service",
+    platforms: [.macOS(.v15)],
+    products: [.executable(name: "user-service", targets: ["user-service"])],
+    targets: [
+        // C libraries: one system module each, plus a header-only shim for macros Swift cannot import.
+        .systemLibrary(name: "CFastCGI", pkgConfig: "fcgi", providers: [.apt(["libfcgi-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
+        .systemLibrary(name: "CSystem"),
+
+        // Thin Swift wrappers that own the C handles.
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CCrypt"], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        .target(name: "Metrics", dependencies: ["CSystem"], swiftSettings: strict),
+
+        // The application: routing, handlers, SQL, tokens, configuration. Imports no C module.
+        .target(name: "UserService", dependencies: ["Crypto", "Postgres", "Metrics"], swiftSettings: strict),
+
+        // FastCGI: the worker loop over libfcgi and the master/worker pool.
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "UserService", "Metrics"], swiftSettings: strict),
+
+        .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "Postgres"], swiftSettings: strict),
+
+        .testTarget(name: "UserServiceTests", dependencies: ["UserService", "Crypto", "Postgres"], swiftSettings: strict),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,53 @@
+internal import CCrypt
+
+/// bcrypt through libxcrypt (`crypt_gensalt_rn` and `crypt_rn`).
+///
+/// Hashes are `$2b$`; `$2a$` and `$2y$` hashes made elsewhere (Python's `bcrypt`, passlib) verify too.
+public enum Bcrypt {
+    public static let maximumPasswordBytes = 72
+
+    public enum Failure: Error, Equatable {
+        case invalidCost
+        case invalidPassword
+        case malformedHash
+    }
+
+    /// Hashes `password` with a fresh salt. The caller has already refused passwords over 72 bytes or with a NUL.
+    public static func hash(_ password: String, cost: Int) throws(Failure) -> String {
+        guard (4...31).contains(cost) else { throw .invalidCost }
+        guard password.utf8.count <= maximumPasswordBytes, !password.utf8.contains(0) else { throw .invalidPassword }
+        var salt = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
+        let random = SecureRandom.bytes(16)
+        let made = random.withUnsafeBufferPointer { entropy in
+            crypt_gensalt_rn("$2b$", UInt(cost), entropy.baseAddress, Int32(entropy.count), &salt, Int32(salt.count))
+        }
+        guard made != nil else { throw .invalidCost }
+        let setting = String(decoding: salt.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let hash = crypt(password, setting: setting) else { throw .invalidCost }
+        return hash
+    }
+
+    /// Checks `password` against `hash` as passlib did: bcrypt reads only the first 72 bytes.
+    public static func verify(_ password: String, hash: String) -> Bool {
+        guard hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$") else { return false }
+        let truncated = String(decoding: password.utf8.prefix(maximumPasswordBytes).prefix { $0 != 0 }, as: UTF8.self)
+        guard let computed = crypt(truncated, setting: hash) else { return false }
+        return ConstantTime.equals(Array(computed.utf8), Array(hash.utf8))
+    }
+
+    /// `crypt_rn` with a heap-allocated `struct crypt_data` (about 32 KiB: too big for the stack).
+    private static func crypt(_ phrase: String, setting: String) -> String? {
+        let data = UnsafeMutablePointer<crypt_data>.allocate(capacity: 1)
+        defer {
+            UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<crypt_data>.size)
+            data.deallocate()
+        }
+        UnsafeMutableRawPointer(data).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<crypt_data>.size)
+        // > Upon error, crypt_r, crypt_rn, and crypt_ra write an invalid hashed passphrase to the output field
+        // > of their data argument, and crypt writes an invalid hash to its static storage area.
+        // > This string will be shorter than 13 characters, will begin with a ‘*’
+        guard let result = crypt_rn(phrase, setting, data, Int32(MemoryLayout<crypt_data>.size)) else { return nil }
+        let text = String(cString: result)
+        return text.hasPrefix("*") ? nil : text
+    }
+}

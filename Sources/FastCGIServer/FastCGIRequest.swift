@@ -1,0 +1,76 @@
+internal import CFastCGI
+import UserService
+
+/// Owns one `FCGX_Request` at a stable address, reused for every request a worker accepts.
+final class FastCGIRequest {
+    private let raw: UnsafeMutablePointer<FCGX_Request>
+
+    /// `listenFD` is the pool's socket (fd 0 in a worker).
+    init(listenFD: Int32) {
+        raw = .allocate(capacity: 1)
+        FCGX_InitRequest(raw, listenFD, 0)
+    }
+
+    deinit {
+        FCGX_Free(raw, 1)
+        raw.deallocate()
+    }
+
+    enum AcceptResult { case accepted, nothing, failed(Int32) }
+
+    /// Accepts one request; on a non-blocking socket another worker may have won (`nothing`).
+    func accept() -> AcceptResult {
+        let result = FCGX_Accept_r(raw)
+        if result >= 0 { return .accepted }
+        // libfcgi returns -errno; EAGAIN/EWOULDBLOCK (11) and EINTR (4) mean "try again".
+        return result == -11 || result == -4 ? .nothing : .failed(result)
+    }
+
+    func parameter(_ name: String) -> String? {
+        guard let value = FCGX_GetParam(name, raw.pointee.envp) else { return nil }
+        return String(cString: value)
+    }
+
+    /// Reads up to `limit` bytes of the request body.
+    func readBody(limit: Int) -> [UInt8] {
+        guard limit > 0 else { return [] }
+        var body = [UInt8](repeating: 0, count: limit)
+        var filled = 0
+        while filled < limit {
+            let count = body.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: limit) {
+                    FCGX_GetStr($0 + filled, Int32(limit - filled), raw.pointee.in)
+                }
+            }
+            if count <= 0 { break }
+            filled += Int(count)
+        }
+        body.removeLast(limit - filled)
+        return body
+    }
+
+    /// Writes a CGI-style response: `Status:` line, headers, blank line, body.
+    func write(_ response: HTTPResponse) {
+        var head = "Status: \(response.status.code) \(response.status.reasonPhrase)\r\n"
+        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        head += "Content-Length: \(response.body.count)\r\n\r\n"
+        var bytes = Array(head.utf8)
+        bytes.append(contentsOf: response.body)
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                _ = FCGX_PutStr($0, Int32(buffer.count), raw.pointee.out)
+            }
+        }
+    }
+
+    /// > Call FCGX_Finish_r right after writing the response: otherwise nginx waits until the next accept.
+    func finish() { FCGX_Finish_r(raw) }
+}
+
+@available(*, unavailable)
+extension FastCGIRequest: Sendable {}
+
+enum FastCGILibrary {
+    /// `FCGX_Accept_r` fails unless this was called first.
+    static func initialize() { _ = FCGX_Init() }
+}

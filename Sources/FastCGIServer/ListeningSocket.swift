@@ -1,0 +1,84 @@
+internal import CSystem
+internal import Glibc
+
+/// Where the pool's listening socket comes from.
+public enum ListenAddress: Equatable, Sendable {
+    case unix(path: String)
+    case tcp(host: String, port: UInt16)
+
+    /// Parses `unix:PATH` or `HOST:PORT`.
+    public init?(_ text: String) {
+        if text.hasPrefix("unix:") {
+            let path = String(text.dropFirst(5))
+            guard !path.isEmpty else { return nil }
+            self = .unix(path: path)
+            return
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        self = .tcp(host: String(text[..<colon]), port: port)
+    }
+}
+
+/// The pool's listening socket: passed by systemd (`LISTEN_FDS`), inherited as fd 0 (FastCGI's convention),
+/// or bound here from `--listen`.
+struct ListeningSocket {
+    let fd: Int32
+    /// A unix socket path this process created and must remove on exit.
+    let ownedPath: String?
+
+    static func acquire(listen: ListenAddress?, socketMode: UInt32, environment: [String: String]) throws -> ListeningSocket {
+        if let count = environment["LISTEN_FDS"].flatMap({ Int($0) }), count >= 1,
+           environment["LISTEN_PID"].flatMap({ Int32($0) }) == getpid() {
+            // > SD_LISTEN_FDS_START: file descriptors passed start at 3.
+            guard count == 1 else { throw SocketError("systemd passed \(count) sockets; the pool serves exactly one") }
+            return ListeningSocket(fd: try SystemCalls.moveHigh(3), ownedPath: nil)
+        }
+        if let listen { return try bind(listen, socketMode: socketMode) }
+        if SystemCalls.isSocket(0) { return ListeningSocket(fd: try SystemCalls.moveHigh(0), ownedPath: nil) }
+        throw SocketError("no listening socket: pass --listen unix:PATH or HOST:PORT, use systemd socket activation, or start with the socket on fd 0")
+    }
+
+    private static func bind(_ address: ListenAddress, socketMode: UInt32) throws -> ListeningSocket {
+        switch address {
+        case .unix(let path):
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SocketError("socket: \(String(cString: strerror(errno)))") }
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(path.utf8)
+            guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw SocketError("socket path too long: \(path)") }
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+            unlink(path)  // a stale socket from a previous run
+            let bound = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            guard bound == 0 else { let e = errno; close(fd); throw SocketError("bind \(path): \(String(cString: strerror(e)))") }
+            chmod(path, mode_t(socketMode))
+            guard listen(fd, 1024) == 0 else { close(fd); throw SocketError("listen: \(String(cString: strerror(errno)))") }
+            return ListeningSocket(fd: try SystemCalls.moveHigh(fd), ownedPath: path)
+        case .tcp(let host, let port):
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw SocketError("socket: \(String(cString: strerror(errno)))") }
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = port.bigEndian
+            guard inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host, &addr.sin_addr) == 1 else {
+                close(fd)
+                throw SocketError("not an IPv4 address: \(host)")
+            }
+            let bound = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { let e = errno; close(fd); throw SocketError("bind \(host):\(port): \(String(cString: strerror(e)))") }
+            guard listen(fd, 1024) == 0 else { close(fd); throw SocketError("listen: \(String(cString: strerror(errno)))") }
+            return ListeningSocket(fd: try SystemCalls.moveHigh(fd), ownedPath: nil)
+        }
+    }
+}
+
+struct SocketError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,196 @@
+internal import Glibc
+import Metrics
+import UserService
+
+/// How `user-service serve` was started.
+public struct ServeOptions: Sendable {
+    public var listen: ListenAddress?
+    public var socketMode: UInt32
+    public var environmentFile: String?
+
+    public init(listen: ListenAddress?, socketMode: UInt32, environmentFile: String?) {
+        self.listen = listen
+        self.socketMode = socketMode
+        self.environmentFile = environmentFile
+    }
+}
+
+/// The master process: holds the socket, runs the workers through `PoolSupervisor`, and turns signals,
+/// child exits and readiness into its events. It installs no signal handlers: signals are blocked and read
+/// from a signalfd, so none is lost between checks.
+public final class PoolMaster {
+    private let options: ServeOptions
+    private let inherited: [String: String]
+    private var supervisor: PoolSupervisor
+    private let spawner: WorkerSpawner
+    private let socket: ListeningSocket
+    private let counters: SharedCounters
+    private let notifier: SystemdNotifier
+    private let signals: Int32
+    private var currentEnvironment: [String: String]
+    private var nextEnvironment: [String: String]?
+    private var readyPipes: [Int32: ProcessID] = [:]
+
+    /// Starts the pool and serves until stopped; returns the exit code.
+    public static func run(_ options: ServeOptions) -> Int32 {
+        do {
+            let master = try PoolMaster(options)
+            return master.loop()
+        } catch {
+            Log.write("user-service: \(error)")
+            return 1
+        }
+    }
+
+    private init(_ options: ServeOptions) throws {
+        self.options = options
+        inherited = Environment.process()
+        let environment = try Environment.load(inherited, file: options.environmentFile)
+        let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
+        configuration.warnings.forEach { Log.write("user-service: warning: \($0)") }
+        // Signals are blocked before any worker exists, so a TERM that arrives while starting is not lost.
+        signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT])
+        socket = try ListeningSocket.acquire(listen: options.listen, socketMode: options.socketMode, environment: inherited)
+        counters = try SharedCounters.create(slotCount: PoolCounter.totalSlots)
+        spawner = WorkerSpawner(executable: SystemCalls.executablePath(), listenFD: socket.fd,
+                                countersFD: try SystemCalls.moveHigh(dup(counters.fileDescriptor)))
+        notifier = SystemdNotifier(environment: inherited)
+        supervisor = PoolSupervisor(settings: .init(
+            workerCount: configuration.workers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
+        currentEnvironment = environment
+    }
+
+    private func loop() -> Int32 {
+        Log.write("user-service \(ServiceVersion.version): master \(getpid()) starting \(supervisor.settings.workerCount) workers")
+        if let code = perform(supervisor.handle(.start, now: SystemCalls.monotonicNanoseconds())) { return code }
+        while true {
+            var timeout: Int32 = -1
+            let now = SystemCalls.monotonicNanoseconds()
+            if let deadline = supervisor.nextDeadline {
+                timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+            }
+            let readable = SystemCalls.poll([signals] + readyPipes.keys, timeoutMilliseconds: timeout)
+            var events: [PoolSupervisor.Event] = []
+            for fd in readable where fd != signals {
+                guard let pid = readyPipes.removeValue(forKey: fd) else { continue }
+                var byte: UInt8 = 0
+                if read(fd, &byte, 1) == 1 { events.append(.ready(pid)) }
+                close(fd)
+            }
+            if readable.contains(signals) {
+                for signal in SystemCalls.readSignals(signals) {
+                    switch signal {
+                    case SIGCHLD: events += reapChildren()
+                    case SIGHUP: if prepareReload() { events.append(.reload) }
+                    default: events.append(.terminate)
+                    }
+                }
+            }
+            events.append(.tick)
+            for event in events {
+                if let code = perform(supervisor.handle(event, now: SystemCalls.monotonicNanoseconds())) { return code }
+            }
+        }
+    }
+
+    private func reapChildren() -> [PoolSupervisor.Event] {
+        var events: [PoolSupervisor.Event] = []
+        var status: Int32 = 0
+        while true {
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { break }
+            let process = ProcessID(pid)
+            if let fd = readyPipes.first(where: { $0.value == process })?.key {
+                readyPipes[fd] = nil
+                close(fd)
+            }
+            events.append(.exited(process, SystemCalls.exitStatus(status)))
+        }
+        return events
+    }
+
+    /// Re-reads the configuration (env file included); false, with the reason logged, when it is invalid.
+    private func prepareReload() -> Bool {
+        do {
+            let environment = try Environment.load(inherited, file: options.environmentFile)
+            let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
+            if configuration.workers != supervisor.settings.workerCount {
+                Log.write("user-service: WORKERS changed: the new count takes effect at the next restart, not on reload")
+            }
+            nextEnvironment = environment
+            return true
+        } catch {
+            Log.write("user-service: reload refused, keeping the running workers: \(error)")
+            return false
+        }
+    }
+
+    /// Carries out the supervisor's actions; returns an exit code when the master must exit.
+    private func perform(_ actions: [PoolSupervisor.Action]) -> Int32? {
+        for action in actions {
+            switch action {
+            case .spawn(let slot, let which):
+                let environment = which == .next ? (nextEnvironment ?? currentEnvironment) : currentEnvironment
+                let event: PoolSupervisor.Event
+                do {
+                    let spawned = try spawner.spawn(environment: environment)
+                    readyPipes[spawned.readyFD] = spawned.pid
+                    event = .spawned(slot: slot, spawned.pid)
+                } catch {
+                    Log.write("user-service: \(error)")
+                    event = .spawnFailed(slot: slot)
+                }
+                if let code = perform(supervisor.handle(event, now: SystemCalls.monotonicNanoseconds())) { return code }
+            case .signal(let pid, let signal):
+                kill(pid.rawValue, signal.number)
+            case .notify(let state):
+                notifier.notify(state)
+            case .log(let line):
+                Log.write("user-service: \(line)")
+            case .countRestart:
+                counters.add(PoolCounter.workerRestarts.rawValue)
+            case .commitReload:
+                if let nextEnvironment { currentEnvironment = nextEnvironment }
+                nextEnvironment = nil
+                counters.add(PoolCounter.reloads.rawValue)
+            case .abandonReload:
+                nextEnvironment = nil
+            case .exit(let code):
+                if let path = socket.ownedPath { unlink(path) }
+                return code
+            }
+        }
+        return nil
+    }
+}
+
+@available(*, unavailable)
+extension PoolMaster: Sendable {}
+
+public enum Environment {
+    /// This process's environment as a dictionary.
+    public static func process() -> [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    /// The inherited environment with the env file over it, less what only the master may see.
+    public static func load(_ inherited: [String: String], file: String?) throws -> [String: String] {
+        var environment = inherited
+        if let file {
+            for (key, value) in try EnvironmentFile.load(path: file) { environment[key] = value }
+        }
+        for key in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET"] { environment[key] = nil }
+        return environment
+    }
+
+    public static func processorCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+}

@@ -1,0 +1,76 @@
+internal import CSystem
+internal import Glibc
+
+/// Small wrappers over the system calls the pool uses, so the pool's files read as what they do.
+enum SystemCalls {
+    struct Failure: Error, CustomStringConvertible {
+        let call: String
+        let code: Int32
+        var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+    }
+
+    /// Moves `fd` to a number ≥ 10 with close-on-exec, so the fds 0, 3 and 4 that children get stay free.
+    static func moveHigh(_ fd: Int32) throws(Failure) -> Int32 {
+        let moved = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+        guard moved >= 0 else { throw Failure(call: "fcntl(F_DUPFD_CLOEXEC)", code: errno) }
+        close(fd)
+        return moved
+    }
+
+    static func setNonBlocking(_ fd: Int32) {
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+    }
+
+    static func isSocket(_ fd: Int32) -> Bool {
+        var info = stat()
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
+    }
+
+    /// A signalfd for `signals`, which are blocked in this process so they are only read from it.
+    static func blockedSignalFD(_ signals: [Int32]) throws(Failure) -> Int32 {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in signals { sigaddset(&mask, signal) }
+        guard sigprocmask(SIG_BLOCK, &mask, nil) == 0 else { throw Failure(call: "sigprocmask", code: errno) }
+        let fd = signalfd(-1, &mask, Int32(SFD_CLOEXEC | SFD_NONBLOCK))
+        guard fd >= 0 else { throw Failure(call: "signalfd", code: errno) }
+        return fd
+    }
+
+    /// The signal numbers waiting on a signalfd.
+    static func readSignals(_ fd: Int32) -> [Int32] {
+        var signals: [Int32] = []
+        var info = signalfd_siginfo()
+        while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+            signals.append(Int32(info.ssi_signo))
+        }
+        return signals
+    }
+
+    /// Waits for any of `fds` to be readable, at most `timeoutMilliseconds` (-1: no limit). Returns the readable ones.
+    static func poll(_ fds: [Int32], timeoutMilliseconds: Int32) -> [Int32] {
+        var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let count = Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
+        guard count > 0 else { return [] }
+        return entries.filter { $0.revents != 0 }.map(\.fd)
+    }
+
+    static func exitStatus(_ status: Int32) -> ExitStatus {
+        csystem_wifexited(status) != 0 ? .exited(csystem_wexitstatus(status)) : .signaled(csystem_wtermsig(status))
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    }
+
+    /// The path of the running binary, read once at start: spawning this path after an upgrade runs the new file.
+    static func executablePath() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

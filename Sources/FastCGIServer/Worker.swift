@@ -1,0 +1,73 @@
+internal import Glibc
+import Metrics
+import UserService
+
+/// A worker process: accepts FastCGI requests on fd 0 one at a time until asked to stop.
+///
+/// TERM, INT, HUP and QUIT are blocked and read from a signalfd polled beside the listening socket, so a signal
+/// never interrupts a request half-written (libfcgi does not retry interrupted reads and writes). On TERM the
+/// worker finishes the request in hand, accepts no other, and exits 0.
+public enum Worker {
+    static let listenFD: Int32 = 0
+    static let countersFD: Int32 = 3
+    static let readyFD: Int32 = 4
+
+    public static func run(environment: [String: String]) -> Never {
+        let signals: Int32
+        do {
+            signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGQUIT])
+        } catch {
+            Log.write("worker: \(error)")
+            exit(1)
+        }
+        let configuration: Configuration
+        let counters: SharedCounters
+        do {
+            configuration = try Configuration.load(from: environment, defaultWorkers: 1)
+            counters = try SharedCounters(fileDescriptor: countersFD, slotCount: PoolCounter.totalSlots)
+        } catch {
+            Log.write("worker: \(error)")
+            exit(1)
+        }
+        let application = Application(configuration: configuration, counters: counters)
+        FastCGILibrary.initialize()
+        SystemCalls.setNonBlocking(listenFD)
+        let request = FastCGIRequest(listenFD: listenFD)
+        counters.add(PoolCounter.workerStarts.rawValue)
+
+        // Tell the master this worker is ready to serve.
+        _ = Glibc.write(readyFD, "R", 1)
+        close(readyFD)
+
+        while true {
+            let readable = SystemCalls.poll([listenFD, signals], timeoutMilliseconds: -1)
+            if readable.contains(signals) {
+                let received = SystemCalls.readSignals(signals)
+                if received.contains(where: { $0 != SIGHUP }) { exit(0) }
+            }
+            guard readable.contains(listenFD) else { continue }
+            switch request.accept() {
+            case .nothing: continue
+            case .failed(let code):
+                Log.write("worker \(getpid()): accept failed (\(code))")
+                usleep(100_000)
+                continue
+            case .accepted:
+                serve(request, application: application, counters: counters)
+            }
+        }
+    }
+
+    private static func serve(_ fastCGI: FastCGIRequest, application: Application, counters: SharedCounters) {
+        let start = SystemCalls.monotonicNanoseconds()
+        counters.add(PoolCounter.inFlightRequests.rawValue)
+        defer { counters.subtract(PoolCounter.inFlightRequests.rawValue) }
+        let request = RequestReader.read(fastCGI, bodyLimit: application.configuration.maxBodyBytes)
+        let outcome = application.respond(to: request)
+        fastCGI.write(outcome.response)
+        fastCGI.finish()
+        let micros = (SystemCalls.monotonicNanoseconds() - start) / 1000
+        let fraction = String(micros % 1000)
+        Log.write("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-")")
+    }
+}

@@ -1,0 +1,73 @@
+internal import CSystem
+internal import Glibc
+
+/// Starts worker processes by re-executing this binary with `worker`: fork without exec is unsafe once
+/// any thread exists, and re-exec picks up an upgraded binary on reload.
+///
+/// The child gets the listening socket on fd 0, the shared counters on fd 3 and the write end of a
+/// readiness pipe on fd 4; every other descriptor of the master is close-on-exec.
+struct WorkerSpawner {
+    let executable: String
+    let listenFD: Int32
+    let countersFD: Int32
+
+    struct Spawned {
+        let pid: ProcessID
+        /// Read end of the readiness pipe: one byte when the worker is ready, EOF if it died first.
+        let readyFD: Int32
+    }
+
+    func spawn(environment: [String: String]) throws(SystemCalls.Failure) -> Spawned {
+        var pipeFDs: [Int32] = [0, 0]
+        // Single-threaded: moveHigh sets close-on-exec before any other spawn can inherit the pipe.
+        guard pipe(&pipeFDs) == 0 else { throw SystemCalls.Failure(call: "pipe", code: errno) }
+        let readEnd = try SystemCalls.moveHigh(pipeFDs[0])
+        let writeEnd = try SystemCalls.moveHigh(pipeFDs[1])
+        defer { close(writeEnd) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // All sources are ≥ 10, so no dup2 below overwrites another's source.
+        posix_spawn_file_actions_adddup2(&actions, listenFD, Worker.listenFD)
+        posix_spawn_file_actions_adddup2(&actions, countersFD, Worker.countersFD)
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, Worker.readyFD)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The worker reads TERM/INT/HUP/QUIT from a signalfd: keep them blocked across exec so none is lost or
+        // acted on by default before it is set up. Everything else starts with default handling.
+        var blocked = sigset_t()
+        sigemptyset(&blocked)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT] { sigaddset(&blocked, signal) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD, SIGPIPE, SIGUSR1] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigmask(&attributes, &blocked)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let arguments = [executable, "worker"]
+        let variables = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let result = withCStringArray(arguments) { argv in
+            withCStringArray(variables) { envp in
+                posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+            }
+        }
+        guard result == 0 else {
+            close(readEnd)
+            throw SystemCalls.Failure(call: "posix_spawn \(executable)", code: result)
+        }
+        return Spawned(pid: ProcessID(pid), readyFD: readEnd)
+    }
+}
+
+/// A NULL-terminated `char *[]` that lives exactly as long as the call.
+private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}

@@ -1,0 +1,47 @@
+/// The worker's database: one connection, opened on first use and opened again after it breaks.
+///
+/// Prepared statements are per connection, so a new connection prepares them again on first use.
+public final class Database {
+    public let options: ConnectionOptions
+    private var connection: PostgresConnection?
+
+    public init(_ options: ConnectionOptions) { self.options = options }
+
+    /// Runs `body` on the connection. When the connection is found broken, it is dropped; when `retry` says
+    /// the work is safe to repeat (it wrote nothing, or it is one atomic statement that failed to reach the
+    /// server), it runs once more on a fresh connection.
+    @discardableResult
+    public func withConnection<T>(retry: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
+        do {
+            return try body(try open())
+        } catch let error as PostgresError where error.kind == .connectionLost {
+            connection = nil
+            guard retry else { throw error }
+            do {
+                return try body(try open())
+            } catch let error as PostgresError where error.isUnavailable {
+                connection = nil
+                throw error
+            }
+        } catch let error as PostgresError where error.isUnavailable {
+            connection = nil
+            throw error
+        }
+    }
+
+    /// Runs `body` in one transaction. A broken connection is never retried here: the outcome is unknown.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try withConnection { try $0.transaction(body) }
+    }
+
+    private func open() throws(PostgresError) -> PostgresConnection {
+        if let connection, connection.isHealthy { return connection }
+        connection = nil
+        let fresh = try PostgresConnection(options)
+        connection = fresh
+        return fresh
+    }
+}
+
+@available(*, unavailable)
+extension Database: Sendable {}

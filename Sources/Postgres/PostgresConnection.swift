@@ -1,0 +1,153 @@
+internal import CLibPQ
+internal import Glibc
+
+/// How to open a connection: the `DATABASE_URL` (URI or keyword form) plus settings this service pins.
+public struct ConnectionOptions: Sendable {
+    public var url: String
+    public var connectTimeoutSeconds: Int
+    public var statementTimeoutMilliseconds: Int
+    public var applicationName: String
+
+    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMilliseconds: Int = 5000, applicationName: String = "user-service") {
+        self.url = url
+        self.connectTimeoutSeconds = connectTimeoutSeconds
+        self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
+        self.applicationName = applicationName
+    }
+}
+
+/// A statement prepared once per connection under `name`, on first use.
+public struct PreparedStatement: Sendable, Hashable {
+    public let name: String
+    public let sql: String
+    public init(_ name: String, _ sql: String) {
+        self.name = name
+        self.sql = sql
+    }
+}
+
+/// Owns one `PGconn`. One connection per worker process, one request at a time.
+public final class PostgresConnection {
+    private let handle: OpaquePointer
+    private var prepared: Set<String> = []
+
+    public init(_ options: ConnectionOptions) throws(PostgresError) {
+        // TimeZone and DateStyle are pinned so timestamps arrive in one form; statement_timeout bounds every query.
+        let settings = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=\(options.statementTimeoutMilliseconds)"
+        let keywords = ["dbname", "connect_timeout", "options", "application_name", "client_encoding"]
+        let values = [options.url, String(options.connectTimeoutSeconds), settings, options.applicationName, "UTF8"]
+        // > keywords and values: arrays terminated with a NULL entry.
+        // > expand_dbname: the first dbname keyword is checked to see if it is a connection string
+        let connection = withCStrings(keywords + [nil]) { keys in
+            withCStrings(values + [nil]) { vals in PQconnectdbParams(keys, vals, 1) }
+        }
+        guard let connection else { throw PostgresError(kind: .connectionFailed, serverMessage: "out of memory") }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            // > Note that when PQconnectdb returns a non-null pointer, you must call PQfinish when you are
+            // > finished with it, in order to dispose of the structure — even if the connection attempt fails.
+            let message = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(kind: .connectionFailed, serverMessage: message)
+        }
+        handle = connection
+        // Notices (e.g. "relation already exists, skipping") would otherwise go to stderr unformatted.
+        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+    }
+
+    deinit { PQfinish(handle) }
+
+    public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
+    /// The server's version as an integer, e.g. 150018 for 15.18.
+    public var serverVersion: Int { Int(PQserverVersion(handle)) }
+
+    /// Runs one parameterised statement. Parameters are sent apart from the SQL text, in text format.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        let texts = try encode(parameters)
+        let result = withCStrings(texts) { values in
+            PQexecParams(handle, sql, Int32(texts.count), nil, values, nil, nil, 0)
+        }
+        return try check(result)
+    }
+
+    /// Runs a statement prepared on this connection (preparing it first if this connection has not).
+    @discardableResult
+    public func query(_ statement: PreparedStatement, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        if !prepared.contains(statement.name) {
+            _ = try check(PQprepare(handle, statement.name, statement.sql, 0, nil))
+            prepared.insert(statement.name)
+        }
+        let texts = try encode(parameters)
+        let result = withCStrings(texts) { values in
+            PQexecPrepared(handle, statement.name, Int32(texts.count), values, nil, nil, 0)
+        }
+        return try check(result)
+    }
+
+    /// Runs SQL that may hold several statements and no parameters (migration files).
+    public func executeScript(_ sql: String) throws(PostgresError) {
+        _ = try check(PQexec(handle, sql))
+    }
+
+    /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws.
+    public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        try query("BEGIN")
+        let value: T
+        do {
+            value = try body(self)
+        } catch {
+            if isHealthy { _ = try? query("ROLLBACK") }
+            throw error
+        }
+        try query("COMMIT")
+        return value
+    }
+
+    private func encode(_ parameters: [(any PostgresBindable)?]) throws(PostgresError) -> [String?] {
+        var texts: [String?] = []
+        texts.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            let text = parameter?.postgresText
+            // A NUL would end the C string early and silently truncate the value.
+            if let text, text.utf8.contains(0) { throw PostgresError(kind: .invalidParameter) }
+            texts.append(text)
+        }
+        return texts
+    }
+
+    private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+        guard let result else {
+            throw PostgresError(kind: isHealthy ? .server : .connectionLost, serverMessage: String(cString: PQerrorMessage(handle)))
+        }
+        let owned = PostgresResult(handle: result)
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return owned
+        default:
+            let sqlState = field(result, CLibPQ_DIAG_SQLSTATE)
+            // After a server restart the failure carries no SQLSTATE and the status turns bad.
+            if sqlState == nil || !isHealthy {
+                throw PostgresError(kind: .connectionLost, serverMessage: String(cString: PQerrorMessage(handle)))
+            }
+            throw PostgresError(
+                kind: .server, sqlState: sqlState.map(SQLState.init),
+                constraint: field(result, CLibPQ_DIAG_CONSTRAINT_NAME),
+                serverMessage: field(result, CLibPQ_DIAG_MESSAGE_PRIMARY) ?? "")
+        }
+    }
+
+    private func field(_ result: OpaquePointer, _ code: Int32) -> String? {
+        guard let pointer = PQresultErrorField(result, code) else { return nil }
+        return String(cString: pointer)
+    }
+}
+
+@available(*, unavailable)
+extension PostgresConnection: Sendable {}
+
+/// Calls `body` with C strings that live exactly as long as the call.
+private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let copies = strings.map { $0.map { strdup($0)! } }
+    defer { copies.forEach { free($0) } }
+    return body(copies.map { $0.map { UnsafePointer($0) } })
+}

@@ -1,0 +1,92 @@
+public import Metrics
+import Postgres
+
+/// The responder: routes a request, runs its handler, and turns every error into HTTP in one place.
+/// It knows nothing of FastCGI, so tests call it with a request value.
+public final class Application {
+    public let configuration: Configuration
+    let services: Services
+    let router: Router
+    private var metrics: ServiceMetrics { services.metrics }
+
+    public init(configuration: Configuration, counters: SharedCounters) {
+        self.configuration = configuration
+        let database = Database(ConnectionOptions(
+            url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
+            statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds))
+        services = Services(configuration: configuration, database: database, metrics: ServiceMetrics(counters: counters))
+        router = buildRouter(services)
+        services.routes = router.routes
+    }
+
+    public struct Outcome {
+        public var response: HTTPResponse
+        /// The route template, or "unmatched": what logs and metrics name the request by.
+        public var route: String
+    }
+
+    public func respond(to request: HTTPRequest) -> Outcome {
+        let start = Clock.nanoseconds()
+        var routeIndex: Int?
+        var route = "unmatched"
+        var response: HTTPResponse
+        switch router.match(method: request.method, path: request.path) {
+        case .found(let matched, let parameters):
+            routeIndex = matched.index
+            route = matched.template
+            if request.contentLength > configuration.maxBodyBytes {
+                response = errorResponse(APIError.bodyTooLarge)
+            } else {
+                do {
+                    response = try matched.handler(RequestContext(request: request, parameters: parameters))
+                } catch {
+                    response = errorResponse(error, route: route)
+                }
+            }
+        case .methodNotAllowed(let allowed):
+            response = errorResponse(APIError.methodNotAllowed(allowed: allowed))
+        case .notFound:
+            response = errorResponse(APIError.notFound)
+        }
+        if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
+        metrics.recordRequest(row: ServiceMetrics.row(routeIndex: routeIndex, method: request.method),
+                              status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)
+        return Outcome(response: response, route: route)
+    }
+
+    /// The one place where errors become HTTP answers.
+    private func errorResponse(_ error: any Error, route: String = "") -> HTTPResponse {
+        if let error = error as? any HTTPResponseError {
+            return .json(.object([("detail", error.detail)]), status: error.status, headers: error.headers)
+        }
+        if let error = error as? PostgresError {
+            metrics.recordDatabaseError()
+            if let known = ConstraintErrors.apiError(for: error) {
+                if known.status == .serviceUnavailable { Log.write("database unavailable route=\(route) error=\(error)") }
+                return errorResponse(known)
+            }
+            Log.write("database error route=\(route) error=\(error)")
+        } else {
+            Log.write("internal error route=\(route) error=\(String(describing: type(of: error)))")
+        }
+        return errorResponse(APIError.internalError)
+    }
+}
+
+@available(*, unavailable)
+extension Application: Sendable {}
+
+/// What handlers share: configuration, the worker's database connection, the metrics and the route table.
+final class Services {
+    let configuration: Configuration
+    let database: Database
+    let metrics: ServiceMetrics
+    /// The router's table, set once it is built (for `/metrics` labels).
+    var routes: [Router.Route] = []
+
+    init(configuration: Configuration, database: Database, metrics: ServiceMetrics) {
+        self.configuration = configuration
+        self.database = database
+        self.metrics = metrics
+    }
+}

@@ -1,0 +1,108 @@
+/// Everything the service reads from its environment, checked once at start and on every reload.
+public struct Configuration: Sendable {
+    public var databaseURL: String
+    public var jwtSecretKey: [UInt8]
+    public var jwtKeyID: String
+    public var jwtIssuer: String
+    public var jwtAudience: String
+    public var accessTokenExpireMinutes: Int
+    public var refreshTokenExpireDays: Int
+    public var sessionMaxDays: Int
+    public var sessionLastSeenIntervalSeconds: Int
+    public var bcryptRounds: Int
+    public var passwordPolicy: PasswordPolicy
+    public var workers: Int
+    public var maxBodyBytes: Int
+    public var drainTimeoutSeconds: Int
+    public var dbStatementTimeoutMilliseconds: Int
+    public var dbConnectTimeoutSeconds: Int
+    public var migrationsDirectory: String
+    /// Lines to log once at start (settings accepted but meaningless here).
+    public var warnings: [String] = []
+
+    public var connectionOptions: ConnectionSettings {
+        ConnectionSettings(url: databaseURL, connectTimeoutSeconds: dbConnectTimeoutSeconds,
+                           statementTimeoutMilliseconds: dbStatementTimeoutMilliseconds)
+    }
+
+    /// Reads the configuration. Errors name the variable and the problem, never the value.
+    public static func load(from environment: [String: String], defaultWorkers: Int) throws(ConfigurationError) -> Configuration {
+        let reader = Reader(environment: environment)
+        let secret = try reader.required("JWT_SECRET_KEY")
+        guard secret.utf8.count >= 32 else {
+            throw ConfigurationError(variable: "JWT_SECRET_KEY", problem: "must be at least 32 bytes (generate one with: openssl rand -hex 32)")
+        }
+        let databaseURL = try reader.required("DATABASE_URL")
+        var configuration = Configuration(
+            databaseURL: databaseURL,
+            jwtSecretKey: Array(secret.utf8),
+            jwtKeyID: reader.string("JWT_KEY_ID", default: "1"),
+            jwtIssuer: reader.string("JWT_ISSUER", default: "user-service"),
+            jwtAudience: reader.string("JWT_AUDIENCE", default: "user-service"),
+            accessTokenExpireMinutes: try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, range: 1...1440),
+            refreshTokenExpireDays: try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, range: 1...365),
+            sessionMaxDays: try reader.integer("SESSION_MAX_DAYS", default: 30, range: 1...3650),
+            sessionLastSeenIntervalSeconds: try reader.integer("SESSION_LAST_SEEN_INTERVAL_SECONDS", default: 300, range: 0...86400),
+            bcryptRounds: try reader.integer("BCRYPT_ROUNDS", default: 12, range: 4...31),
+            passwordPolicy: PasswordPolicy(
+                minimumLength: try reader.integer("PASSWORD_MIN_LENGTH", default: 8, range: 1...72),
+                requireUppercase: try reader.boolean("PASSWORD_REQUIRE_UPPERCASE", default: true),
+                requireLowercase: try reader.boolean("PASSWORD_REQUIRE_LOWERCASE", default: true),
+                requireDigit: try reader.boolean("PASSWORD_REQUIRE_DIGIT", default: true)),
+            workers: try reader.integer("WORKERS", default: defaultWorkers, range: 1...256),
+            maxBodyBytes: try reader.integer("MAX_BODY_BYTES", default: 65536, range: 1024...(16 << 20)),
+            drainTimeoutSeconds: try reader.integer("DRAIN_TIMEOUT_SECONDS", default: 10, range: 1...600),
+            dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),
+            dbConnectTimeoutSeconds: try reader.integer("DB_CONNECT_TIMEOUT_SECONDS", default: 3, range: 1...60),
+            migrationsDirectory: reader.string("MIGRATIONS_DIR", default: "Migrations"))
+        for name in ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"] where environment[name] != nil {
+            configuration.warnings.append("\(name) is ignored: each worker process holds exactly one database connection")
+        }
+        return configuration
+    }
+
+    private struct Reader {
+        let environment: [String: String]
+
+        func required(_ name: String) throws(ConfigurationError) -> String {
+            guard let value = environment[name], !value.isEmpty else { throw ConfigurationError(variable: name, problem: "is required") }
+            return value
+        }
+
+        func string(_ name: String, default fallback: String) -> String {
+            guard let value = environment[name], !value.isEmpty else { return fallback }
+            return value
+        }
+
+        func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+            guard let text = environment[name], !text.isEmpty else { return fallback }
+            guard let value = Int(text), range.contains(value) else {
+                throw ConfigurationError(variable: name, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+
+        func boolean(_ name: String, default fallback: Bool) throws(ConfigurationError) -> Bool {
+            guard let text = environment[name]?.lowercased(), !text.isEmpty else { return fallback }
+            switch text {
+            case "1", "true", "yes", "on": return true
+            case "0", "false", "no", "off": return false
+            default: throw ConfigurationError(variable: name, problem: "must be true or false")
+            }
+        }
+    }
+}
+
+/// A configuration problem, printed as one line that names the variable and never its value.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let problem: String
+    public var description: String { "configuration error: \(variable) \(problem)" }
+}
+
+/// How the worker connects to PostgreSQL (mirrors the Postgres module's options without exposing it).
+public struct ConnectionSettings: Sendable {
+    public var url: String
+    public var connectTimeoutSeconds: Int
+    public var statementTimeoutMilliseconds: Int
+}

@@ -1,0 +1,25 @@
+import Postgres
+
+/// The fixed answer for each named constraint, so PostgreSQL's own message (which echoes the offending
+/// value) never reaches a client. Each migration that adds a constraint a client can trip adds it here.
+enum ConstraintErrors {
+    static let details: [String: APIError] = [
+        "users_email_key": APIError(.conflict, "Email already registered"),
+        "users_username_key": APIError(.conflict, "Username already taken"),
+        "users_email_format": APIError(.unprocessableEntity, "Invalid email address"),
+        "users_username_format": APIError(.unprocessableEntity, "Invalid username"),
+        "users_full_name_length": APIError(.unprocessableEntity, "Full name is too long"),
+    ]
+
+    /// The client-facing error for a database failure, or nil when it is the service's fault (a 500).
+    static func apiError(for error: PostgresError) -> APIError? {
+        if error.isUnavailable { return .databaseUnavailable }
+        if error.sqlState == .queryCanceled { return APIError(.serviceUnavailable, "Database timed out") }
+        if let constraint = error.constraint, let known = details[constraint] { return known }
+        switch error.sqlState {
+        case .uniqueViolation?: return APIError(.conflict, "Conflict")
+        case .checkViolation?, .notNullViolation?: return APIError(.unprocessableEntity, "Invalid value")
+        default: return nil
+        }
+    }
+}

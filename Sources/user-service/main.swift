@@ -1,0 +1,70 @@
+import FastCGIServer
+import Postgres
+import UserService
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let usage = """
+    usage: user-service serve [--listen unix:PATH|HOST:PORT] [--socket-mode OCTAL] [--env-file PATH]
+           user-service migrate [--status] [--env-file PATH]
+           user-service version
+
+    serve     run the FastCGI pool: a master and WORKERS worker processes. The socket comes from systemd
+              socket activation, from fd 0 (the FastCGI convention), or from --listen.
+    migrate   apply pending migrations from MIGRATIONS_DIR (--status: list applied and pending ones)
+    """
+
+var arguments = CommandLine.arguments.dropFirst()
+let command = arguments.popFirst() ?? "--help"
+
+/// Reads `--name VALUE` options; unknown options are an error.
+func options(_ arguments: inout ArraySlice<String>, _ allowed: Set<String>, flags: Set<String> = []) -> [String: String] {
+    var values: [String: String] = [:]
+    while let name = arguments.popFirst() {
+        if flags.contains(name) { values[name] = "" ; continue }
+        guard allowed.contains(name), let value = arguments.popFirst() else { fail("unknown or incomplete option \(name)\n\(usage)") }
+        values[name] = value
+    }
+    return values
+}
+
+func fail(_ message: String) -> Never {
+    Log.write("user-service: \(message)")
+    exit(2)
+}
+
+switch command {
+case "serve":
+    let values = options(&arguments, ["--listen", "--socket-mode", "--env-file"])
+    var listen: ListenAddress?
+    if let text = values["--listen"] {
+        guard let parsed = ListenAddress(text) else { fail("--listen takes unix:PATH or HOST:PORT") }
+        listen = parsed
+    }
+    guard let mode = UInt32(values["--socket-mode"] ?? "660", radix: 8) else { fail("--socket-mode takes an octal mode such as 660") }
+    exit(PoolMaster.run(ServeOptions(listen: listen, socketMode: mode, environmentFile: values["--env-file"])))
+
+case "worker":
+    Worker.run(environment: Environment.process())
+
+case "migrate":
+    let values = options(&arguments, ["--env-file"], flags: ["--status"])
+    let environment: [String: String]
+    do {
+        environment = try Environment.load(Environment.process(), file: values["--env-file"])
+    } catch {
+        fail("\(error)")
+    }
+    exit(MigrateCommand.run(environment: environment, statusOnly: values["--status"] != nil))
+
+case "version", "--version":
+    print("\(ServiceVersion.name) \(ServiceVersion.version)")
+
+case "--help", "-h", "help":
+    print(usage)
+
+default:
+    fail("unknown command \(command)\n\(usage)")
+}
