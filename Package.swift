@@ -32,7 +32,7 @@ let package = Package(
         .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "Postgres"], swiftSettings: strict),
 
         .testTarget(name: "UserServiceTests", dependencies: ["UserService", "Crypto", "Postgres"], swiftSettings: strict),
-        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer"], swiftSettings: strict),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "UserService"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

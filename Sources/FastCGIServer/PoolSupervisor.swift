@@ -5,7 +5,7 @@ public struct ProcessID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { String(rawValue) }
 }
 
-public enum Signal: Sendable, Equatable {
+public enum Signal: Sendable, Hashable {
     case terminate, kill
 
     var number: Int32 { self == .terminate ? 15 : 9 }
@@ -47,9 +47,9 @@ public struct PoolSupervisor {
         }
     }
 
-    public enum Configuration: Sendable, Equatable { case current, next }
+    public enum Configuration: Sendable, Hashable { case current, next }
 
-    public enum Action: Equatable, Sendable {
+    public enum Action: Hashable, Sendable {
         case spawn(slot: Int, configuration: Configuration)
         case signal(ProcessID, Signal)
         case notify(String)

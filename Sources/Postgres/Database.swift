@@ -30,6 +30,7 @@ public final class Database {
     }
 
     /// Runs `body` in one transaction. A broken connection is never retried here: the outcome is unknown.
+    @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection { try $0.transaction(body) }
     }

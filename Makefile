@@ -1,0 +1,18 @@
+# The two commands: `make run` and `make test`. Everything else is a helper they use.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    build (release), start PostgreSQL, migrate, serve through nginx at http://127.0.0.1:8001"
+	@echo "make test   build and run every test against a real PostgreSQL and nginx"
+
+run:
+	@scripts/run
+
+test:
+	@scripts/test
+
+build:
+	swift build -c release
+
+.PHONY: help run test build

@@ -1,0 +1,66 @@
+import Metrics
+import Testing
+@testable import UserService
+
+/// The responder called with request values: no FastCGI, no processes.
+@Suite struct ApplicationTests {
+    func application(maxBody: Int = 1024) throws -> Application {
+        var configuration = try Configuration.load(from: [
+            "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/unreachable", "JWT_SECRET_KEY": String(repeating: "k", count: 32),
+            "MAX_BODY_BYTES": String(maxBody), "DB_CONNECT_TIMEOUT_SECONDS": "1",
+        ], defaultWorkers: 1)
+        configuration.migrationsDirectory = shippedMigrationsPath()
+        return Application(configuration: configuration, counters: try SharedCounters.create(slotCount: PoolCounter.totalSlots))
+    }
+
+    func body(_ response: HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }
+
+    @Test func rootAnswersConstantData() throws {
+        let outcome = try application().respond(to: HTTPRequest(method: "GET", path: "/", requestID: "r-1"))
+        #expect(outcome.response.status == .ok)
+        #expect(body(outcome.response) == #"{"service":"user-service","version":"1.0.0","status":"running"}"#)
+        #expect(outcome.response.header("X-Request-ID") == "r-1")
+        #expect(outcome.route == "/")
+    }
+
+    @Test func unknownPathAndWrongMethodInFastAPIShape() throws {
+        let app = try application()
+        let missing = app.respond(to: HTTPRequest(method: "GET", path: "/api/v1/nothing"))
+        #expect(missing.response.status == .notFound && body(missing.response) == #"{"detail":"Not Found"}"#)
+        #expect(missing.route == "unmatched")
+        let wrong = app.respond(to: HTTPRequest(method: "POST", path: "/health"))
+        #expect(wrong.response.status == .methodNotAllowed && body(wrong.response) == #"{"detail":"Method Not Allowed"}"#)
+        #expect(wrong.response.header("Allow") == "GET")
+    }
+
+    @Test func bodyOverTheLimitIsRefusedBeforeParsing() throws {
+        let app = try application(maxBody: 1024)
+        let outcome = app.respond(to: HTTPRequest(method: "GET", path: "/", contentLength: 5000))
+        #expect(outcome.response.status == .contentTooLarge)
+        #expect(body(outcome.response) == #"{"detail":"Request body too large"}"#)
+    }
+
+    @Test func unreachableDatabaseIsA503NotACrash() throws {
+        let app = try application()
+        let health = app.respond(to: HTTPRequest(method: "GET", path: "/health"))
+        #expect(health.response.status == .serviceUnavailable)
+        #expect(body(health.response).contains(#""detail":"Database unavailable""#))
+        let status = app.respond(to: HTTPRequest(method: "GET", path: "/db/status"))
+        #expect(status.response.status == .serviceUnavailable)
+        #expect(body(status.response) == #"{"detail":"Database unavailable","connected":false}"#)
+    }
+
+    @Test func metricsCountEveryRequestByRouteAndStatus() throws {
+        let app = try application()
+        _ = app.respond(to: HTTPRequest(method: "GET", path: "/"))
+        _ = app.respond(to: HTTPRequest(method: "GET", path: "/"))
+        _ = app.respond(to: HTTPRequest(method: "GET", path: "/random/\(Int.random(in: 0...1000))"))
+        _ = app.respond(to: HTTPRequest(method: "BREW", path: "/x"))
+        let text = body(app.respond(to: HTTPRequest(method: "GET", path: "/metrics")).response)
+        #expect(text.contains(#"user_service_requests_total{route="/",method="GET",status="200"} 2"#))
+        #expect(text.contains(#"user_service_requests_total{route="unmatched",method="GET",status="404"} 1"#))
+        #expect(text.contains(#"user_service_requests_total{route="unmatched",method="OTHER",status="404"} 1"#))
+        #expect(text.contains(#"user_service_request_duration_seconds_count{route="/",method="GET"} 2"#))
+        #expect(text.contains("# TYPE user_service_request_duration_seconds histogram"))
+    }
+}

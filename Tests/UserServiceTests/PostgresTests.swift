@@ -1,0 +1,137 @@
+import Postgres
+import Testing
+@testable import UserService
+
+@Suite struct PostgresTests {
+    @Test func typesRoundTripIncludingNull() throws {
+        let db = try TestSchema()
+        let row = try db.connection.query(
+            "SELECT $1::text, $2::int8, $3::bool, $4::timestamptz, $5::uuid, $6::text[], $7::jsonb, $8::text, $9::float8",
+            ["héllo ✓ 😀", Int64.max, true, "2026-11-28T18:44:44.123456Z", "6f1c1a5e-3b9e-4f57-9a53-0a1f5b0c2d3e",
+             PostgresTextArray(["a", "b c", nil, "\"q\"", "back\\slash", ""]), #"{"k": [1, null]}"#, nil, 1.5]).first!
+        #expect(row.string(0) == "héllo ✓ 😀")
+        #expect(try row.int(1) == Int.max)
+        #expect(try row.bool(2) == true)
+        #expect(try row.timestamp(3)?.iso8601 == "2026-11-28T18:44:44.123456Z")
+        #expect(row.string(4) == "6f1c1a5e-3b9e-4f57-9a53-0a1f5b0c2d3e")
+        #expect(try row.array(5) == ["a", "b c", nil, "\"q\"", "back\\slash", ""])
+        #expect(try JSONParser.parse(Array(row.string(6)!.utf8)) == .object([("k", .array([.integer(1), .null]))]))
+        #expect(row.isNull(7) && row.string(7) == nil)
+        #expect(try row.double(8) == 1.5)
+        // An empty string is not NULL.
+        #expect(try db.connection.query("SELECT ''::text").first?.string(0) == "")
+    }
+
+    @Test func timestampsParseInEveryOffsetForm() throws {
+        let db = try TestSchema()
+        let row = try db.connection.query("SELECT '1969-12-31 23:59:59.5+00'::timestamptz, '2000-02-29 12:00:00+05:30'::timestamptz, now()").first!
+        #expect(try row.timestamp(0)?.microsecondsSinceEpoch == -500_000)
+        #expect(try row.timestamp(0)?.iso8601 == "1969-12-31T23:59:59.500000Z")
+        #expect(try row.timestamp(1)?.iso8601 == "2000-02-29T06:30:00.000000Z")
+        let now = try row.timestamp(2)!.secondsSinceEpoch
+        #expect(abs(now - Clock.unixSeconds()) < 5)
+        #expect(PostgresTimestamp(postgresText: "not a time") == nil)
+    }
+
+    @Test func transactionRollsBackOnThrow() throws {
+        let db = try TestSchema()
+        try db.connection.query("CREATE TABLE items (name text PRIMARY KEY)")
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try db.connection.transaction { connection in
+                try connection.query("INSERT INTO items VALUES ($1)", ["first"])
+                throw Boom()
+            }
+        }
+        #expect(try db.connection.query("SELECT count(*) FROM items").first?.int(0) == 0)
+        try db.connection.transaction { try $0.query("INSERT INTO items VALUES ($1)", ["kept"]) }
+        #expect(try db.connection.query("SELECT count(*) FROM items").first?.int(0) == 1)
+        // A failed statement inside the transaction rolls back what came before it.
+        #expect(throws: PostgresError.self) {
+            try db.connection.transaction { connection in
+                try connection.query("INSERT INTO items VALUES ($1)", ["second"])
+                try connection.query("INSERT INTO items VALUES ($1)", ["kept"])
+            }
+        }
+        #expect(try db.connection.query("SELECT name FROM items").rows.map { $0.string(0) } == ["kept"])
+    }
+
+    @Test func errorsCarrySQLStateAndConstraintButNoValues() throws {
+        let db = try TestSchema()
+        try db.connection.executeScript("""
+            CREATE TABLE users (email text NOT NULL, age int CONSTRAINT users_age_check CHECK (age > 0));
+            CREATE UNIQUE INDEX users_email_key ON users (lower(email));
+            """)
+        try db.connection.query("INSERT INTO users (email, age) VALUES ($1, 1)", ["secret@example.com"])
+        do {
+            try db.connection.query("INSERT INTO users (email, age) VALUES ($1, 1)", ["SECRET@example.com"])
+            Issue.record("no error")
+        } catch {
+            #expect(error.sqlState == .uniqueViolation)
+            #expect(error.constraint == "users_email_key")
+            #expect(!error.description.contains("secret"))
+            #expect(ConstraintErrors.apiError(for: error) == APIError(.conflict, "Email already registered"))
+        }
+        do {
+            try db.connection.query("INSERT INTO users (email, age) VALUES ($1, -1)", ["b@example.com"])
+            Issue.record("no error")
+        } catch {
+            #expect(error.sqlState == .checkViolation)
+            #expect(ConstraintErrors.apiError(for: error) == APIError(.unprocessableEntity, "Invalid value"))
+        }
+        do {
+            try db.connection.query("INSERT INTO users (email) VALUES (NULL)")
+            Issue.record("no error")
+        } catch {
+            #expect(error.sqlState == .notNullViolation)
+            #expect(ConstraintErrors.apiError(for: error)?.status == .unprocessableEntity)
+        }
+        do {
+            try db.connection.query("SELECT nonsense FROM nowhere")
+            Issue.record("no error")
+        } catch {
+            #expect(error.kind == .server)
+            #expect(ConstraintErrors.apiError(for: error) == nil)  // the service's fault: a 500
+        }
+    }
+
+    @Test func parametersAreNeverSplicedAndNULIsRefused() throws {
+        let db = try TestSchema()
+        let hostile = "x'); DROP TABLE users; --"
+        #expect(try db.connection.query("SELECT $1::text", [hostile]).first?.string(0) == hostile)
+        #expect(throws: PostgresError.self) { try db.connection.query("SELECT $1::text", ["a\u{0}b"]) }
+    }
+
+    @Test func preparedStatementsAndFailedConnections() throws {
+        let db = try TestSchema()
+        let statement = PreparedStatement("add_one", "SELECT $1::int + 1")
+        #expect(try db.connection.query(statement, [1]).first?.int(0) == 2)
+        #expect(try db.connection.query(statement, [41]).first?.int(0) == 42)
+        do {
+            _ = try PostgresConnection(ConnectionOptions(url: "postgresql://postgres@127.0.0.1:1/none", connectTimeoutSeconds: 1))
+            Issue.record("connected")
+        } catch {
+            #expect(error.kind == .connectionFailed)
+            #expect(error.isUnavailable)
+        }
+    }
+
+    @Test func databaseReconnectsAfterTheConnectionIsKilled() throws {
+        let db = try TestSchema()
+        let database = Database(ConnectionOptions(url: TestSchema.baseURL))
+        let pid = try database.withConnection { try $0.query("SELECT pg_backend_pid()").first!.int(0)! }
+        try db.connection.query("SELECT pg_terminate_backend($1)", [pid])
+        // The statement is safe to repeat: it is retried once on a fresh connection.
+        let again = try database.withConnection(retry: true) { try $0.query("SELECT pg_backend_pid()").first!.int(0)! }
+        #expect(again != pid)
+        try db.connection.query("SELECT pg_terminate_backend($1)", [again])
+        // Not safe to repeat: the caller sees the loss, and the next call has a fresh connection.
+        do {
+            try database.withConnection { try $0.query("SELECT 1") }
+            Issue.record("no error")
+        } catch let error as PostgresError {
+            #expect(error.isUnavailable)
+        }
+        #expect(try database.withConnection { try $0.query("SELECT 1").first?.int(0) } == 1)
+    }
+}
