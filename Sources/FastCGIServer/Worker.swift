@@ -68,6 +68,6 @@ public enum Worker {
         fastCGI.finish()
         let micros = (SystemCalls.monotonicNanoseconds() - start) / 1000
         let fraction = String(micros % 1000)
-        Log.write("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-")")
+        Log.write("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-") pid=\(getpid())")
     }
 }

@@ -1,0 +1,91 @@
+"""The data layer end to end: migrations run by the real binary, and surviving a PostgreSQL outage."""
+import os
+import subprocess
+import time
+
+import requests
+
+from conftest import BIN, MIGRATIONS, ROOT, RUN_DIR, Stack, create_database, free_port, migrate, psql
+
+
+def test_concurrent_migrate_runs_apply_each_migration_once():
+    url = create_database()
+    env = dict(os.environ, DATABASE_URL=url, MIGRATIONS_DIR=MIGRATIONS)
+    runs = [subprocess.Popen([BIN, "migrate"], env=env, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = [(p.wait(timeout=60), p.stderr.read()) for p in runs]
+    assert [code for code, _ in outputs] == [0, 0, 0, 0], outputs
+    files = sorted(f for f in os.listdir(MIGRATIONS) if f.endswith(".sql"))
+    assert psql("SELECT count(*) FROM schema_migrations", url=url) == str(len(files))
+    applied = sum(text.count("applied migration") for _, text in outputs)
+    assert applied == len(files)
+
+
+def test_migrate_status_and_edited_migration(tmp_path):
+    url = create_database()
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (id int);")
+    (folder / "0002_b.sql").write_text("CREATE TABLE b (id int);")
+    env = dict(os.environ, DATABASE_URL=url, MIGRATIONS_DIR=str(folder))
+    status = subprocess.run([BIN, "migrate", "--status"], env=env, capture_output=True, text=True)
+    assert status.stdout.split("\n")[:2] == ["pending  0001_a", "pending  0002_b"]
+    assert migrate(url, str(folder)).returncode == 0
+    status = subprocess.run([BIN, "migrate", "--status"], env=env, capture_output=True, text=True)
+    assert status.stdout.split("\n")[:2] == ["applied  0001_a", "applied  0002_b"]
+    (folder / "0001_a.sql").write_text("CREATE TABLE a (id bigint);")
+    result = migrate(url, str(folder))
+    assert result.returncode == 1
+    assert "0001_a was edited after it was applied" in result.stderr
+
+
+def test_migrate_without_database_names_the_variable():
+    result = subprocess.run([BIN, "migrate"], env={"PATH": os.environ["PATH"]}, capture_output=True, text=True)
+    assert result.returncode == 1 and "DATABASE_URL is required" in result.stderr
+
+
+def test_users_table_constraints():
+    url = create_database()
+    assert migrate(url).returncode == 0
+    insert = "INSERT INTO users (email, username, hashed_password) VALUES ('{}', '{}', '$2b$04$abcdefghijklmnopqrstuu')"
+    psql(insert.format("a@example.com", "alice"), url=url)
+    for email, username in [("A@example.com", "bob"), ("b@example.com", "ALICE"), ("no-at-sign", "carol"),
+                            ("c@example.com", "has space"), ("d@example.com", "x@y")]:
+        result = subprocess.run(["psql", "-X", "-q", url, "-c", insert.format(email, username)], capture_output=True)
+        assert result.returncode != 0, (email, username)
+    assert psql("SELECT is_active, is_verified, is_premium, last_login IS NULL FROM users", url=url) == "t|f|f|t"
+
+
+def test_outage_answers_503_quickly_and_recovers_without_restarting_the_pool(tmp_path):
+    pg_dir = os.path.join(RUN_DIR, f"outage-pg-{os.getpid()}-{time.monotonic_ns()}")
+    port = free_port()
+    script = os.path.join(ROOT, "scripts", "postgres")
+    subprocess.run([script, "start", pg_dir, str(port)], check=True)
+    stack = None
+    try:
+        base = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        url = create_database(base)
+        assert migrate(url).returncode == 0
+        stack = Stack("outage", database=url, workers=2)
+        assert requests.get(stack.url("/health")).status_code == 200
+        workers = stack.worker_pids()
+
+        subprocess.run([script, "stop", pg_dir], check=True)
+        for path in ("/health", "/db/status"):
+            started = time.monotonic()
+            response = requests.get(stack.url(path), timeout=10)
+            assert response.status_code == 503, response.text
+            assert response.json()["detail"] == "Database unavailable"
+            assert time.monotonic() - started < 3
+        metrics = requests.get(stack.url("/metrics")).text
+        assert "user_service_database_errors_total 0" not in metrics
+
+        subprocess.run([script, "start", pg_dir, str(port)], check=True)
+        for path in ("/health", "/db/status"):
+            assert requests.get(stack.url(path)).status_code == 200
+            assert requests.get(stack.url(path)).status_code == 200
+        assert stack.worker_pids() == workers
+        assert "ended with" not in stack.pool_log()
+    finally:
+        if stack:
+            stack.stop()
+        subprocess.run([script, "stop", pg_dir])
