@@ -1,5 +1,6 @@
 import Crypto
 public import Postgres
+internal import Glibc
 
 /// Applies `Migrations/NNNN_description.sql` in order, each once, under an advisory lock.
 ///
@@ -63,7 +64,7 @@ public struct Migrator {
     /// Applies every pending migration; returns the ones it applied.
     @discardableResult
     public func migrate(_ connection: PostgresConnection, log: (String) -> Void = { _ in }) throws -> [Migration] {
-        try connection.query("SELECT pg_advisory_lock($1)", [Self.advisoryLockKey])
+        try lock(connection)
         defer { _ = try? connection.query("SELECT pg_advisory_unlock($1)", [Self.advisoryLockKey]) }
         try connection.executeScript("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -91,6 +92,15 @@ public struct Migrator {
             log("applied migration \(migration.name)")
         }
         return pending
+    }
+
+    /// Takes the advisory lock, polling with `pg_try_advisory_lock` rather than waiting in `pg_advisory_lock`:
+    /// a session blocked in a statement holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the session that
+    /// holds the lock waits for every such snapshot, which would deadlock two concurrent runs.
+    private func lock(_ connection: PostgresConnection) throws {
+        while try connection.query("SELECT pg_try_advisory_lock($1)", [Self.advisoryLockKey]).first?.bool(0) != true {
+            usleep(50_000)
+        }
     }
 
     /// What is applied and what is pending; fails if an applied file was edited.
