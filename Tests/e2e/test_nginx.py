@@ -1,0 +1,166 @@
+"""The nginx edge: shipped files, CORS, rate limits, JSON error pages, private endpoints, TLS, headers."""
+import http.client
+import os
+import re
+import ssl
+import subprocess
+import warnings
+
+import pytest
+import requests
+
+from conftest import ROOT, wait_for
+
+RENDER = os.path.join(ROOT, "scripts", "render-nginx")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+def test_every_shipped_file_passes_nginx_t(tmp_path, stack):
+    """The production rendering (redirecting site, /run socket) and the local one both load in nginx."""
+    for production in (True, False):
+        out = tmp_path / ("production" if production else "local")
+        env = dict(os.environ, TLS_CERT=stack.nginx_env["TLS_CERT"], TLS_KEY=stack.nginx_env["TLS_KEY"],
+                   ALLOWED_ORIGINS="https://app.example.com,http://localhost:3000", NGINX_HTTP_PORT="18080",
+                   NGINX_HTTPS_PORT="18443", NGINX_LISTEN_ADDRESS="127.0.0.1")
+        args = [RENDER, "--out", str(out), "--local", str(out)] + (["--production"] if production else [])
+        subprocess.run(args, env=env, check=True)
+        assert "/run/user-service/user-service.sock" in (out / "conf.d" / "user-service.conf").read_text()
+        result = subprocess.run(["nginx", "-t", "-p", str(out), "-c", str(out / "nginx.conf")], capture_output=True,
+                                text=True)
+        assert result.returncode == 0, result.stderr
+    site = (tmp_path / "production" / "sites" / "user-service.conf").read_text()
+    assert "return 301 https://$host$request_uri;" in site
+
+
+@pytest.mark.parametrize("origins", ["*", "https://a.example.com,*", "not an origin"])
+def test_render_refuses_wildcard_and_junk_origins(tmp_path, origins):
+    result = subprocess.run([RENDER, "--out", str(tmp_path)], env=dict(os.environ, ALLOWED_ORIGINS=origins),
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "ALLOWED_ORIGINS" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def cors_stack():
+    from conftest import Stack
+    s = Stack("cors", workers=1, nginx_env={"ALLOWED_ORIGINS": "https://app.example.com"})
+    yield s
+    s.stop()
+
+
+def test_cors_preflight_and_simple_requests(cors_stack, http):
+    allowed = http.options(cors_stack.url("/api/v1/auth/login"), headers={
+        "Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert allowed.status_code == 204
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "POST" in allowed.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in allowed.headers["Access-Control-Allow-Headers"]
+    assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
+
+    refused = http.options(cors_stack.url("/api/v1/auth/login"), headers={
+        "Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"})
+    assert not any(h.lower().startswith("access-control-") for h in refused.headers)
+
+    for path, status in (("/", 200), ("/api/v1/auth/nothing", 404)):
+        simple = http.get(cors_stack.url(path), headers={"Origin": "https://app.example.com"})
+        assert simple.status_code == status
+        assert simple.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+        other = http.get(cors_stack.url(path), headers={"Origin": "https://evil.example.com"})
+        assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_deterministic_rate_limit_answers_json_429(make_stack, http):
+    s = make_stack(name="ratelimit", workers=1, nginx_env={"RATE_LIMIT_AUTH": "1r/m", "RATE_LIMIT_AUTH_BURST": "0"})
+    first = http.post(s.url("/api/v1/auth/login"), json={})
+    assert first.status_code != 429
+    second = http.post(s.url("/api/v1/auth/login"), json={})
+    assert second.status_code == 429
+    assert second.json() == {"detail": "Too many requests"}
+    assert second.headers["Retry-After"] == "60"
+    assert second.headers["Cache-Control"] == "no-store"
+    # Other endpoint groups are not limited by the login group.
+    assert http.get(s.url("/health")).status_code == 200
+
+
+def test_pool_gone_is_json_502_with_headers(make_stack, http):
+    s = make_stack(name="gone", workers=1)
+    s.stop_pool()
+    response = http.get(s.url("/health"), headers={"Origin": "https://x.example.com"})
+    assert response.status_code == 502
+    assert response.json() == {"detail": "Service unavailable"}
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers[name] == value
+    assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+
+
+def test_headers_on_success_and_client_errors(stack, http):
+    for path, status in (("/", 200), ("/nope", 404), ("/api/v1/auth/nope", 404)):
+        response = http.get(stack.url(path))
+        assert response.status_code == status
+        for name, value in SECURITY_HEADERS.items():
+            assert response.headers[name] == value, (path, name)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert "Strict-Transport-Security" not in response.headers  # plain HTTP
+        # Exactly one id (requests joins repeated headers with ", ").
+        assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+    assert http.get(stack.url("/api/v1/auth/nope")).headers["Cache-Control"] == "no-store"
+    assert "Cache-Control" not in http.get(stack.url("/health")).headers
+
+
+def test_request_id_is_logged_once_and_matches(stack, http):
+    response = http.get(stack.url("/"))
+    request_id = response.headers["X-Request-ID"]
+    wait_for(lambda: f"request_id={request_id}" in stack.pool_log(), message="request id in the log")
+
+
+def test_tls_answers_with_modern_protocols_and_hsts(stack):
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    for version in (ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3):
+        context.minimum_version = context.maximum_version = version
+        connection = http.client.HTTPSConnection("127.0.0.1", stack.https_port, context=context, timeout=10)
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.getheader("Strict-Transport-Security").startswith("max-age=")
+        assert connection.sock.version() in ("TLSv1.2", "TLSv1.3")
+        connection.close()
+    old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    old.check_hostname = False
+    old.verify_mode = ssl.CERT_NONE
+    old.set_ciphers("ALL:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((ssl.SSLError, OSError)):
+        connection = http.client.HTTPSConnection("127.0.0.1", stack.https_port, context=old, timeout=10)
+        connection.request("GET", "/health")
+        connection.getresponse()
+
+
+def get_from(source, port, path, headers=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0), timeout=10)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, body
+
+
+def test_private_endpoints_only_from_the_allow_list(make_stack):
+    s = make_stack(name="private", workers=1, nginx_env={"PRIVATE_ALLOW": "127.0.0.1"})
+    for path in ("/metrics", "/db/status"):
+        assert get_from("127.0.0.1", s.http_port, path)[0] == 200
+        status, body = get_from("127.0.0.2", s.http_port, path)
+        assert status == 403 and body == b'{"detail":"Forbidden"}'
+    assert get_from("127.0.0.2", s.http_port, "/health")[0] == 200
+
+
+def test_forged_forwarded_for_does_not_change_the_client_address(stack):
+    status, _ = get_from("127.0.0.3", stack.http_port, "/?forged=1", headers={"X-Forwarded-For": "203.0.113.9",
+                                                                              "X-Real-IP": "203.0.113.9"})
+    assert status == 200
+    wait_for(lambda: "remote_addr=127.0.0.3" in stack.pool_log(), message="the real peer address logged")
+    assert "203.0.113.9" not in stack.pool_log()
