@@ -9,6 +9,9 @@ enum ConstraintErrors {
         "users_email_format": APIError(.unprocessableEntity, "Invalid email address"),
         "users_username_format": APIError(.unprocessableEntity, "Invalid username"),
         "users_full_name_length": APIError(.unprocessableEntity, "Full name is too long"),
+        "users_hashed_password_format": APIError(.unprocessableEntity, "Invalid password hash"),
+        "user_sessions_user_agent_length": APIError(.unprocessableEntity, "User agent is too long"),
+        "user_sessions_ip_address_length": APIError(.unprocessableEntity, "Client address is too long"),
     ]
 
     /// The client-facing error for a database failure, or nil when it is the service's fault (a 500).

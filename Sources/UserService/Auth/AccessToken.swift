@@ -1,0 +1,68 @@
+import Crypto
+
+/// The claims of an access token this service issued and verified.
+struct AccessTokenClaims: Equatable {
+    let userID: String
+    let sessionID: String
+    let issuedAt: Int64
+    let expiresAt: Int64
+    let tokenID: String
+}
+
+/// Issues and verifies access tokens: HS256 JWTs with `sub`, `sid`, `iat`, `exp`, `iss`, `aud`, `jti`, `type`.
+struct AccessTokens {
+    static let leewaySeconds: Int64 = 30
+
+    let keyID: String
+    let keys: [String: [UInt8]]
+    let issuer: String
+    let audience: String
+    let lifetimeSeconds: Int64
+
+    init(configuration: Configuration) {
+        keyID = configuration.jwtKeyID
+        keys = [configuration.jwtKeyID: configuration.jwtSecretKey]
+        issuer = configuration.jwtIssuer
+        audience = configuration.jwtAudience
+        lifetimeSeconds = Int64(configuration.accessTokenExpireMinutes) * 60
+    }
+
+    func issue(userID: String, sessionID: String, now: Int64 = Clock.unixSeconds()) -> String {
+        let payload = JSONValue.object([
+            ("sub", .string(userID)), ("sid", .string(sessionID)),
+            ("iat", .integer(Int(now))), ("exp", .integer(Int(now + lifetimeSeconds))),
+            ("iss", .string(issuer)), ("aud", .string(audience)),
+            ("jti", .string(Base64URL.encode(SecureRandom.bytes(16)))), ("type", "access"),
+        ])
+        return JWT.sign(payload: payload, keyID: keyID, key: keys[keyID]!)
+    }
+
+    /// The claims of a valid access token, or nil: bad signature, unknown key, expired, wrong issuer,
+    /// audience or type all look the same to the caller.
+    func verify(_ token: String, now: Int64 = Clock.unixSeconds()) -> AccessTokenClaims? {
+        guard let payload = try? JWT.verify(token, keys: keys),
+              case .string(let subject)? = payload["sub"], case .string(let session)? = payload["sid"],
+              case .integer(let expires)? = payload["exp"], case .integer(let issued)? = payload["iat"],
+              payload["iss"] == .string(issuer), payload["type"] == "access",
+              Int64(expires) + Self.leewaySeconds > now
+        else { return nil }
+        switch payload["aud"] {
+        case .string(let value)? where value == audience: break
+        case .array(let values)? where values.contains(.string(audience)): break
+        default: return nil
+        }
+        let tokenID: String
+        if case .string(let value)? = payload["jti"] { tokenID = value } else { tokenID = "" }
+        return AccessTokenClaims(userID: subject, sessionID: session, issuedAt: Int64(issued), expiresAt: Int64(expires), tokenID: tokenID)
+    }
+}
+
+/// Opaque refresh tokens: 256 random bits, handed out once and stored only as their SHA-256.
+enum RefreshToken {
+    static func generate() -> (token: String, hash: [UInt8]) {
+        let token = Base64URL.encode(SecureRandom.bytes(32))
+        return (token, hash(token))
+    }
+
+    static func hash(_ token: String) -> [UInt8] { Digest.sha256(Array(token.utf8)) }
+}

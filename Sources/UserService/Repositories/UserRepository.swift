@@ -1,0 +1,41 @@
+import Postgres
+
+/// The SQL for accounts.
+struct UserRepository {
+    let database: Database
+
+    struct Credentials {
+        let id: String
+        let hashedPassword: String
+        let isActive: Bool
+    }
+
+    static let insert = PreparedStatement("user_insert", """
+        INSERT INTO users AS u (email, username, full_name, hashed_password) VALUES ($1, $2, $3, $4)
+        RETURNING \(UserRecord.columns)
+        """)
+
+    func create(email: String, username: String, fullName: String?, hashedPassword: String) throws -> UserRecord {
+        try database.withConnection { connection in
+            try UserRecord(connection.query(Self.insert, [email, username, fullName, hashedPassword]).first!)
+        }
+    }
+
+    static let credentialsByLogin = PreparedStatement("user_credentials_by_login", """
+        SELECT id, hashed_password, is_active FROM users WHERE lower(email) = $1 OR lower(username) = $1 LIMIT 1
+        """)
+
+    /// The account whose email or username (in any letter case) is `login`.
+    func credentials(login: String) throws -> Credentials? {
+        try database.withConnection(retry: true) { connection in
+            guard let row = try connection.query(Self.credentialsByLogin, [login.lowercased()]).first else { return nil }
+            return Credentials(id: try row.requiredString(0), hashedPassword: try row.requiredString(1), isActive: try row.bool(2) ?? false)
+        }
+    }
+
+    static let hashByID = PreparedStatement("user_hash_by_id", "SELECT hashed_password FROM users WHERE id = $1")
+
+    func hashedPassword(userID: String) throws -> String? {
+        try database.withConnection(retry: true) { try $0.query(Self.hashByID, [userID]).first?.string(0) }
+    }
+}

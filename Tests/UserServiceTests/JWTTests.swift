@@ -1,0 +1,104 @@
+import Crypto
+import Testing
+@testable import UserService
+
+@Suite struct JWTTests {
+    /// RFC 7515 appendix A.1: the HS256 example, verified with its JWK key.
+    @Test func rfc7515ExampleVerifies() throws {
+        let key = Base64URL.decode(Array("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow".utf8))!
+        let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+        let payload = try JWT.verify(token, keys: ["only": key], requireKeyID: false)
+        #expect(payload["iss"] == "joe")
+        #expect(payload["exp"] == .integer(1_300_819_380))
+        #expect(payload["http://example.com/is_root"] == .bool(true))
+        var tampered = token
+        tampered.removeLast()
+        tampered += "A"
+        #expect(throws: JWT.Failure.badSignature) { try JWT.verify(tampered, keys: ["only": key], requireKeyID: false) }
+        // Without a kid the key cannot be chosen when the service requires one.
+        #expect(throws: JWT.Failure.unknownKey) { try JWT.verify(token, keys: ["only": key]) }
+    }
+
+    func tokens(secret: String = String(repeating: "s", count: 32), minutes: Int = 30) throws -> AccessTokens {
+        AccessTokens(configuration: try Configuration.load(from: [
+            "DATABASE_URL": "x", "JWT_SECRET_KEY": secret, "ACCESS_TOKEN_EXPIRE_MINUTES": String(minutes),
+        ], defaultWorkers: 1))
+    }
+
+    @Test func issuedTokensVerifyWithTheirClaims() throws {
+        let issuer = try tokens()
+        let token = issuer.issue(userID: "u-1", sessionID: "s-1", now: 1_000_000)
+        let claims = try #require(issuer.verify(token, now: 1_000_100))
+        #expect(claims.userID == "u-1" && claims.sessionID == "s-1")
+        #expect(claims.expiresAt == 1_000_000 + 1800 && claims.issuedAt == 1_000_000)
+        #expect(!claims.tokenID.isEmpty)
+        #expect(issuer.issue(userID: "u-1", sessionID: "s-1", now: 1_000_000) != token)  // fresh jti
+    }
+
+    @Test func expiryHasASmallLeeway() throws {
+        let issuer = try tokens(minutes: 1)
+        let token = issuer.issue(userID: "u", sessionID: "s", now: 0)
+        #expect(issuer.verify(token, now: 60 + 29) != nil)
+        #expect(issuer.verify(token, now: 60 + 30) == nil)
+    }
+
+    func forge(_ header: JSONValue, _ payload: JSONValue, key: [UInt8]) -> String {
+        let input = Base64URL.encode(header.bytes) + "." + Base64URL.encode(payload.bytes)
+        return input + "." + Base64URL.encode(Digest.hmacSHA256(key: key, message: Array(input.utf8)))
+    }
+
+    @Test func refusesEverythingElse() throws {
+        let issuer = try tokens()
+        let key = Array(String(repeating: "s", count: 32).utf8)
+        let good: [(String, JSONValue)] = [("sub", "u"), ("sid", "s"), ("iat", 0), ("exp", 9_999_999_999), ("iss", "user-service"),
+                                            ("aud", "user-service"), ("jti", "j"), ("type", "access")]
+        let header = JSONValue.object([("alg", "HS256"), ("typ", "JWT"), ("kid", "1")])
+        #expect(issuer.verify(forge(header, .object(good), key: key)) != nil)
+        func with(_ name: String, _ value: JSONValue?) -> JSONValue {
+            .object(good.compactMap { $0.0 == name ? value.map { (name, $0) } : $0 })
+        }
+        let refused: [String] = [
+            forge(header, with("aud", "someone-else"), key: key),
+            forge(header, with("iss", "someone-else"), key: key),
+            forge(header, with("type", "refresh"), key: key),
+            forge(header, with("exp", 10), key: key),
+            forge(header, with("sid", nil), key: key),
+            forge(header, .object(good), key: Array(String(repeating: "t", count: 32).utf8)),
+            forge(.object([("alg", "HS256"), ("kid", "2")]), .object(good), key: key),
+            forge(.object([("alg", "HS512"), ("kid", "1")]), .object(good), key: key),
+            forge(.object([("alg", "HS256")]), .object(good), key: key),
+            Base64URL.encode(JSONValue.object([("alg", "none"), ("kid", "1")]).bytes) + "." + Base64URL.encode(JSONValue.object(good).bytes) + ".",
+            "not.a.token", "", "a.b", "...",
+        ]
+        for token in refused { #expect(issuer.verify(token) == nil, "\(token)") }
+        #expect(issuer.verify(forge(header, with("aud", .array(["x", "user-service"])), key: key)) != nil)
+    }
+
+    @Test func refreshTokensAreRandomAndStoredHashed() {
+        let (token, hash) = RefreshToken.generate()
+        #expect(token.utf8.count == 43)
+        #expect(hash == Digest.sha256(Array(token.utf8)) && hash.count == 32)
+        #expect(RefreshToken.generate().token != token)
+    }
+
+    @Test func accountRules() {
+        for email in ["user@example.com", "a.b+c@sub.example.co"] { #expect(AccountRules.isValidEmail(email), "\(email)") }
+        for email in ["", "user", "user@", "@example.com", "user@example", "a b@example.com", "a@b@example.com", "user@-x.com", "user@exa_mple.com"] {
+            #expect(!AccountRules.isValidEmail(email), "\(email)")
+        }
+        for name in ["abc", "user_name.1-2", String(repeating: "a", count: 32)] { #expect(AccountRules.isValidUsername(name)) }
+        for name in ["ab", "has space", "a@b", "ünï", String(repeating: "a", count: 33)] { #expect(!AccountRules.isValidUsername(name)) }
+    }
+
+    @Test func passwordPolicy() {
+        let policy = PasswordPolicy(minimumLength: 8, requireUppercase: true, requireLowercase: true, requireDigit: true)
+        #expect(policy.problems(with: "SecurePass123", email: "a@b.co", username: "user").isEmpty)
+        #expect(policy.problems(with: "short1A", email: nil, username: nil) == ["Password must be at least 8 characters long"])
+        #expect(policy.problems(with: "alllowercase1", email: nil, username: nil) == ["Password must contain at least one uppercase letter"])
+        #expect(policy.problems(with: "ALLUPPERCASE1", email: nil, username: nil) == ["Password must contain at least one lowercase letter"])
+        #expect(policy.problems(with: "NoDigitsHere", email: nil, username: nil) == ["Password must contain at least one digit"])
+        #expect(policy.problems(with: String(repeating: "Aa1", count: 25), email: nil, username: nil) == ["Password must be at most 72 bytes long"])
+        #expect(policy.problems(with: "Abcdefg1\u{0}", email: nil, username: nil) == ["Password must not contain a NUL character"])
+        #expect(policy.problems(with: "User.Name1", email: nil, username: "user.name1") == ["Password must not be the same as the username"])
+    }
+}
