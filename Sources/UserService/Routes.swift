@@ -17,5 +17,6 @@ func buildRouter(_ services: Services) -> Router {
     router.add(.post, "/api/v1/auth/change-password", auth.changePassword)
     router.add(.get, "/api/v1/auth/sessions", auth.listSessions)
     router.add(.delete, "/api/v1/auth/sessions/{session_id}", auth.revokeSession)
+    router.add(.get, "/api/v1/auth/events", auth.listEvents)
     return router
 }

@@ -9,11 +9,13 @@ import Glibc
 let usage = """
     usage: user-service serve [--listen unix:PATH|HOST:PORT] [--socket-mode OCTAL] [--env-file PATH]
            user-service migrate [--status] [--env-file PATH]
+           user-service cleanup [--env-file PATH]
            user-service version
 
     serve     run the FastCGI pool: a master and WORKERS worker processes. The socket comes from systemd
               socket activation, from fd 0 (the FastCGI convention), or from --listen.
     migrate   apply pending migrations from MIGRATIONS_DIR (--status: list applied and pending ones)
+    cleanup   delete expired and revoked sessions, used tokens, stale throttle counters, old security events
     """
 
 var arguments = CommandLine.arguments.dropFirst()
@@ -28,6 +30,15 @@ func options(_ arguments: inout ArraySlice<String>, _ allowed: Set<String>, flag
         values[name] = value
     }
     return values
+}
+
+/// The process environment with the env file over it.
+func loadEnvironment(_ file: String?) -> [String: String] {
+    do {
+        return try Environment.load(Environment.process(), file: file)
+    } catch {
+        fail("\(error)")
+    }
 }
 
 func fail(_ message: String) -> Never {
@@ -51,13 +62,11 @@ case "worker":
 
 case "migrate":
     let values = options(&arguments, ["--env-file"], flags: ["--status"])
-    let environment: [String: String]
-    do {
-        environment = try Environment.load(Environment.process(), file: values["--env-file"])
-    } catch {
-        fail("\(error)")
-    }
-    exit(MigrateCommand.run(environment: environment, statusOnly: values["--status"] != nil))
+    exit(MigrateCommand.run(environment: loadEnvironment(values["--env-file"]), statusOnly: values["--status"] != nil))
+
+case "cleanup":
+    let values = options(&arguments, ["--env-file"])
+    exit(CleanupCommand.run(environment: loadEnvironment(values["--env-file"])))
 
 case "version", "--version":
     print("\(ServiceVersion.name) \(ServiceVersion.version)")

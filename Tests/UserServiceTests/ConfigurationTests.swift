@@ -70,3 +70,31 @@ import Testing
         #expect(throws: EnvironmentFile.Failure.self) { try EnvironmentFile.parse("A=\"open") }
     }
 }
+
+@Suite struct KeyRotationConfigurationTests {
+    let base = ["DATABASE_URL": "x", "JWT_SECRET_KEY": String(repeating: "n", count: 32), "JWT_KEY_ID": "2"]
+
+    @Test func previousKeysAreReadByKeyID() throws {
+        var environment = base
+        environment["JWT_PREVIOUS_SECRET_KEYS"] = "1:\(String(repeating: "o", count: 32)), 0:\(String(repeating: "p", count: 40))"
+        let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
+        #expect(configuration.jwtPreviousKeys["1"] == Array(String(repeating: "o", count: 32).utf8))
+        #expect(configuration.jwtPreviousKeys.count == 2)
+        let tokens = AccessTokens(configuration: configuration)
+        #expect(tokens.keyID == "2" && tokens.keys.count == 3)
+    }
+
+    @Test func badPreviousKeysAreRefusedWithoutEchoingThem() {
+        for value in ["nocolon", "1:short-secret", "2:\(String(repeating: "o", count: 32))", "1:\(String(repeating: "o", count: 32)),1:\(String(repeating: "q", count: 32))"] {
+            var environment = base
+            environment["JWT_PREVIOUS_SECRET_KEYS"] = value
+            do {
+                _ = try Configuration.load(from: environment, defaultWorkers: 1)
+                Issue.record("accepted \(value)")
+            } catch {
+                #expect(error.variable == "JWT_PREVIOUS_SECRET_KEYS")
+                #expect(!error.description.contains("short-secret") && !error.description.contains("oooo"))
+            }
+        }
+    }
+}

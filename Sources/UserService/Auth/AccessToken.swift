@@ -21,7 +21,7 @@ struct AccessTokens {
 
     init(configuration: Configuration) {
         keyID = configuration.jwtKeyID
-        keys = [configuration.jwtKeyID: configuration.jwtSecretKey]
+        keys = configuration.jwtPreviousKeys.merging([configuration.jwtKeyID: configuration.jwtSecretKey]) { _, current in current }
         issuer = configuration.jwtIssuer
         audience = configuration.jwtAudience
         lifetimeSeconds = Int64(configuration.accessTokenExpireMinutes) * 60

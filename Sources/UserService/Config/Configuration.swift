@@ -3,6 +3,8 @@ public struct Configuration: Sendable {
     public var databaseURL: String
     public var jwtSecretKey: [UInt8]
     public var jwtKeyID: String
+    /// Earlier secrets by key id: tokens they signed still verify until they expire.
+    public var jwtPreviousKeys: [String: [UInt8]]
     public var jwtIssuer: String
     public var jwtAudience: String
     public var accessTokenExpireMinutes: Int
@@ -17,6 +19,14 @@ public struct Configuration: Sendable {
     public var dbStatementTimeoutMilliseconds: Int
     public var dbConnectTimeoutSeconds: Int
     public var migrationsDirectory: String
+    public var refreshReuseGraceSeconds: Int
+    public var loginThrottleLimit: Int
+    public var loginThrottleBaseDelaySeconds: Int
+    public var loginThrottleMaxDelaySeconds: Int
+    public var loginThrottleWindowSeconds: Int
+    public var cleanupRetentionDays: Int
+    public var securityEventRetentionDays: Int
+    public var cleanupBatchSize: Int
     /// Lines to log once at start (settings accepted but meaningless here).
     public var warnings: [String] = []
 
@@ -33,10 +43,12 @@ public struct Configuration: Sendable {
             throw ConfigurationError(variable: "JWT_SECRET_KEY", problem: "must be at least 32 bytes (generate one with: openssl rand -hex 32)")
         }
         let databaseURL = try reader.required("DATABASE_URL")
+        let keyID = reader.string("JWT_KEY_ID", default: "1")
         var configuration = Configuration(
             databaseURL: databaseURL,
             jwtSecretKey: Array(secret.utf8),
-            jwtKeyID: reader.string("JWT_KEY_ID", default: "1"),
+            jwtKeyID: keyID,
+            jwtPreviousKeys: try previousKeys(reader.string("JWT_PREVIOUS_SECRET_KEYS", default: ""), currentKeyID: keyID),
             jwtIssuer: reader.string("JWT_ISSUER", default: "user-service"),
             jwtAudience: reader.string("JWT_AUDIENCE", default: "user-service"),
             accessTokenExpireMinutes: try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, range: 1...1440),
@@ -54,11 +66,40 @@ public struct Configuration: Sendable {
             drainTimeoutSeconds: try reader.integer("DRAIN_TIMEOUT_SECONDS", default: 10, range: 1...600),
             dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),
             dbConnectTimeoutSeconds: try reader.integer("DB_CONNECT_TIMEOUT_SECONDS", default: 3, range: 1...60),
-            migrationsDirectory: reader.string("MIGRATIONS_DIR", default: "Migrations"))
+            migrationsDirectory: reader.string("MIGRATIONS_DIR", default: "Migrations"),
+            refreshReuseGraceSeconds: try reader.integer("REFRESH_REUSE_GRACE_SECONDS", default: 5, range: 0...300),
+            loginThrottleLimit: try reader.integer("LOGIN_THROTTLE_LIMIT", default: 5, range: 1...1_000_000),
+            loginThrottleBaseDelaySeconds: try reader.integer("LOGIN_THROTTLE_BASE_DELAY_SECONDS", default: 30, range: 1...86400),
+            loginThrottleMaxDelaySeconds: try reader.integer("LOGIN_THROTTLE_MAX_DELAY_SECONDS", default: 900, range: 1...86400),
+            loginThrottleWindowSeconds: try reader.integer("LOGIN_THROTTLE_WINDOW_SECONDS", default: 3600, range: 1...604_800),
+            cleanupRetentionDays: try reader.integer("CLEANUP_RETENTION_DAYS", default: 30, range: 0...3650),
+            securityEventRetentionDays: try reader.integer("SECURITY_EVENT_RETENTION_DAYS", default: 90, range: 1...3650),
+            cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000))
         for name in ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"] where environment[name] != nil {
             configuration.warnings.append("\(name) is ignored: each worker process holds exactly one database connection")
         }
         return configuration
+    }
+
+    /// `JWT_PREVIOUS_SECRET_KEYS`: comma-separated `kid:secret` pairs, each secret at least 32 bytes.
+    private static func previousKeys(_ text: String, currentKeyID: String) throws(ConfigurationError) -> [String: [UInt8]] {
+        var keys: [String: [UInt8]] = [:]
+        for entry in text.split(separator: ",") {
+            let parts = entry.split(separator: ":", maxSplits: 1)
+            let keyID = parts.first.map { $0.trimmingWhitespace() } ?? ""
+            guard parts.count == 2, !keyID.isEmpty else {
+                throw ConfigurationError(variable: "JWT_PREVIOUS_SECRET_KEYS", problem: "must be comma-separated kid:secret pairs")
+            }
+            guard keyID != currentKeyID, keys[keyID] == nil else {
+                throw ConfigurationError(variable: "JWT_PREVIOUS_SECRET_KEYS", problem: "repeats the key id \(keyID)")
+            }
+            let secret = parts[1].trimmingWhitespace()
+            guard secret.utf8.count >= 32 else {
+                throw ConfigurationError(variable: "JWT_PREVIOUS_SECRET_KEYS", problem: "has a secret under 32 bytes (key id \(keyID))")
+            }
+            keys[keyID] = Array(secret.utf8)
+        }
+        return keys
     }
 
     private struct Reader {

@@ -1,26 +1,50 @@
 import Postgres
 
-/// `/api/v1/auth/...`: register, login, refresh, logout, logout-all, me, change-password, sessions.
-/// SQL lives in `UserRepository` and `SessionRepository`.
+/// `/api/v1/auth/...`: register, login, refresh, logout, logout-all, me, change-password, sessions, events.
+/// SQL lives in the repositories (`UserRepository`, `SessionRepository`, `LoginThrottleRepository`,
+/// `SecurityEventRepository`).
 struct AuthController {
     let configuration: Configuration
     let users: UserRepository
     let sessions: SessionRepository
+    let throttle: LoginThrottleRepository
+    let events: SecurityEventRepository
     let tokens: AccessTokens
     let authenticator: Authenticator
     let hasher: PasswordHasher
+    let commonPasswords: CommonPasswords
 
     init(_ services: Services) {
         configuration = services.configuration
         users = UserRepository(database: services.database)
-        sessions = SessionRepository(database: services.database)
+        events = SecurityEventRepository(database: services.database, metrics: services.metrics)
+        sessions = SessionRepository(database: services.database, events: events)
+        throttle = LoginThrottleRepository(
+            database: services.database, limit: configuration.loginThrottleLimit,
+            baseDelay: configuration.loginThrottleBaseDelaySeconds, maxDelay: configuration.loginThrottleMaxDelaySeconds,
+            window: configuration.loginThrottleWindowSeconds)
         tokens = AccessTokens(configuration: configuration)
         authenticator = Authenticator(tokens: tokens, sessions: sessions,
                                       lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         hasher = PasswordHasher(cost: configuration.bcryptRounds)
+        commonPasswords = CommonPasswords()
     }
 
     static let invalidCredentials = APIError.unauthorized("Incorrect email or password")
+    static let invalidRefreshToken = APIError.unauthorized("Invalid refresh token")
+
+    static func throttled(retryAfter: Int) -> APIError {
+        APIError(.tooManyRequests, "Too many login attempts. Try again later.", headers: [("Retry-After", String(retryAfter))])
+    }
+
+    /// Every rule for a password being set, as messages for `field`.
+    private func checkNewPassword(_ password: String, field: String, email: String?, username: String?, body: inout RequestBody) {
+        let problems = configuration.passwordPolicy.problems(with: password, email: email, username: username)
+        for problem in problems { body.fail(field, "Value error, \(problem)") }
+        if problems.isEmpty && commonPasswords.contains(password) {
+            body.fail(field, "Value error, Password is too common: choose one that is harder to guess")
+        }
+    }
 
     // MARK: POST /register
 
@@ -36,9 +60,7 @@ struct AuthController {
         }
         if let username, !AccountRules.isValidUsername(username) { body.fail("username", "Value error, \(AccountRules.usernameMessage)") }
         if let password {
-            for problem in configuration.passwordPolicy.problems(with: password, email: email, username: username) {
-                body.fail("password", "Value error, \(problem)")
-            }
+            checkNewPassword(password, field: "password", email: email, username: username, body: &body)
             if let confirmation, confirmation != password { body.fail("confirm_password", "Value error, Passwords do not match") }
         }
         try body.finish()
@@ -54,15 +76,26 @@ struct AuthController {
         let login = body.string("email", maxLength: 254)
         let password = body.string("password", maxLength: 1024)
         try body.finish()
-        guard let credentials = try users.credentials(login: login!.trimmingWhitespace()) else {
+        let identifier = login!.trimmingWhitespace().lowercased()
+        // Counted before any password is checked, for accounts that exist and ones that do not alike.
+        if let wait = try throttle.attempt(identifier) {
+            try events.record(SecurityEvent(.loginThrottled, userID: nil, request: context.request))
+            throw Self.throttled(retryAfter: wait)
+        }
+        guard let credentials = try users.credentials(login: identifier) else {
             hasher.verifyAgainstDummy(password!)
+            try events.record(SecurityEvent(.loginFailure, userID: nil, request: context.request))
             throw Self.invalidCredentials
         }
-        guard hasher.verify(password!, hash: credentials.hashedPassword) else { throw Self.invalidCredentials }
+        guard hasher.verify(password!, hash: credentials.hashedPassword) else {
+            try events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
+            throw Self.invalidCredentials
+        }
+        try throttle.reset(identifier)
         guard credentials.isActive else { throw APIError(.forbidden, "Inactive user") }
-        let session = try sessions.open(userID: credentials.id, userAgent: context.request.userAgent,
-                                        ipAddress: context.request.remoteAddress, sessionDays: configuration.sessionMaxDays,
-                                        refreshDays: configuration.refreshTokenExpireDays)
+        let session = try sessions.open(userID: credentials.id, sessionDays: configuration.sessionMaxDays,
+                                        refreshDays: configuration.refreshTokenExpireDays,
+                                        event: SecurityEvent(.loginSuccess, userID: credentials.id, request: context.request))
         return tokenResponse(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
     }
 
@@ -80,10 +113,15 @@ struct AuthController {
         var body = try RequestBody(context.request)
         let token = body.string("refresh_token", maxLength: 128)
         try body.finish()
-        guard let rotated = try sessions.rotate(refreshToken: token!, refreshDays: configuration.refreshTokenExpireDays) else {
-            throw APIError.unauthorized("Invalid refresh token")
+        if let rotated = try sessions.rotate(refreshToken: token!, refreshDays: configuration.refreshTokenExpireDays) {
+            return tokenResponse(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
         }
-        return tokenResponse(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
+        // A token that was already rotated is being replayed: past the grace window, treat it as stolen.
+        if let used = try sessions.usedToken(token!, grace: configuration.refreshReuseGraceSeconds), !used.withinGrace {
+            try sessions.revoke(userID: used.userID, .one(used.sessionID),
+                                event: SecurityEvent(.refreshTokenReuse, userID: used.userID, request: context.request))
+        }
+        throw Self.invalidRefreshToken
     }
 
     // MARK: POST /logout, POST /logout-all
@@ -91,13 +129,15 @@ struct AuthController {
     func logout(_ context: RequestContext) throws -> HTTPResponse {
         let caller = try authenticator.authenticate(context.request)
         // The body may name this session's refresh token; the session's tokens are all revoked either way.
-        try sessions.revoke(userID: caller.user.id, .one(caller.sessionID))
+        try sessions.revoke(userID: caller.user.id, .one(caller.sessionID),
+                            event: SecurityEvent(.logout, userID: caller.user.id, request: context.request))
         return .json(.object([("message", "Successfully logged out")]))
     }
 
     func logoutAll(_ context: RequestContext) throws -> HTTPResponse {
         let caller = try authenticator.authenticate(context.request)
-        let count = try sessions.revoke(userID: caller.user.id, .all)
+        let count = try sessions.revoke(userID: caller.user.id, .all,
+                                        event: SecurityEvent(.logoutAll, userID: caller.user.id, request: context.request))
         return .json(.object([("message", "Logged out from all devices"), ("sessions_revoked", .integer(count))]))
     }
 
@@ -116,17 +156,19 @@ struct AuthController {
         let new = body.string("new_password", maxLength: 1024)
         let confirmation = body.string("confirm_password", maxLength: 1024)
         if let new {
-            for problem in configuration.passwordPolicy.problems(with: new, email: caller.user.email, username: caller.user.username) {
-                body.fail("new_password", "Value error, \(problem)")
-            }
+            checkNewPassword(new, field: "new_password", email: caller.user.email, username: caller.user.username, body: &body)
             if let confirmation, confirmation != new { body.fail("confirm_password", "Value error, Passwords do not match") }
             if let current, current == new { body.fail("new_password", "Value error, New password must differ from the current one") }
         }
         try body.finish()
+        // A wrong current password counts against the same throttle as a login with the account's email.
+        if let wait = try throttle.attempt(caller.user.email) { throw Self.throttled(retryAfter: wait) }
         guard let hash = try users.hashedPassword(userID: caller.user.id), hasher.verify(current!, hash: hash) else {
             throw APIError(.badRequest, "Incorrect current password")
         }
-        try sessions.changePassword(userID: caller.user.id, newHash: try hasher.hash(new!), keepSession: caller.sessionID)
+        try throttle.reset(caller.user.email)
+        try sessions.changePassword(userID: caller.user.id, newHash: try hasher.hash(new!), keepSession: caller.sessionID,
+                                    event: SecurityEvent(.passwordChange, userID: caller.user.id, request: context.request))
         return .json(.object([("message", "Password changed successfully")]))
     }
 
@@ -148,9 +190,23 @@ struct AuthController {
     func revokeSession(_ context: RequestContext) throws -> HTTPResponse {
         let caller = try authenticator.authenticate(context.request)
         let id = context.parameter("session_id").lowercased()
-        guard UUIDText.isValid(id), try sessions.revoke(userID: caller.user.id, .one(id)) == 1 else {
-            throw APIError(.notFound, "Session not found")
-        }
+        guard UUIDText.isValid(id),
+              try sessions.revoke(userID: caller.user.id, .one(id),
+                                  event: SecurityEvent(.sessionRevoked, userID: caller.user.id, request: context.request)) == 1
+        else { throw APIError(.notFound, "Session not found") }
         return .json(.object([("message", "Session revoked")]))
+    }
+
+    // MARK: GET /events
+
+    func listEvents(_ context: RequestContext) throws -> HTTPResponse {
+        let caller = try authenticator.authenticate(context.request)
+        let query = QueryParameters(context.request)
+        let limit = query.integer("limit", default: 20, range: 1...100)
+        let offset = query.integer("offset", default: 0, range: 0...1_000_000)
+        try query.finish()
+        let page = try events.page(userID: caller.user.id, limit: limit, offset: offset)
+        return .json(.object([("items", .array(page.items)), ("total", .integer(page.total)),
+                              ("limit", .integer(limit)), ("offset", .integer(offset))]))
     }
 }

@@ -29,7 +29,7 @@ struct SystemController {
     }
 
     func metrics(_ context: RequestContext) -> HTTPResponse {
-        let text = services.metrics.render(routes: services.routes, securityEventTypes: [])
+        let text = services.metrics.render(routes: services.routes, securityEventTypes: SecurityEvent.Kind.allCases.map(\.rawValue))
         return HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
     }
 

@@ -12,6 +12,7 @@ enum ConstraintErrors {
         "users_hashed_password_format": APIError(.unprocessableEntity, "Invalid password hash"),
         "user_sessions_user_agent_length": APIError(.unprocessableEntity, "User agent is too long"),
         "user_sessions_ip_address_length": APIError(.unprocessableEntity, "Client address is too long"),
+        "login_throttle_identifier_length": APIError(.unprocessableEntity, "Login is too long"),
     ]
 
     /// The client-facing error for a database failure, or nil when it is the service's fault (a 500).

@@ -3,28 +3,32 @@ import Postgres
 /// The SQL for sessions and refresh tokens. A session is live while not revoked, not expired and its user active.
 struct SessionRepository {
     let database: Database
+    let events: SecurityEventRepository
 
     struct NewSession {
         let id: String
         let refreshToken: String
     }
 
-    /// Opens a session with its first refresh token and records the login, in one transaction.
-    func open(userID: String, userAgent: String?, ipAddress: String?, sessionDays: Int, refreshDays: Int) throws -> NewSession {
+    /// Opens a session with its first refresh token and records the login and its event, in one transaction.
+    func open(userID: String, sessionDays: Int, refreshDays: Int, event: SecurityEvent) throws -> NewSession {
         let refresh = RefreshToken.generate()
-        return try database.transaction { connection in
+        let session = try database.transaction { connection in
             let sessionID = try connection.query("""
                 INSERT INTO user_sessions (user_id, user_agent, ip_address, expires_at)
                 VALUES ($1, $2, $3, now() + make_interval(days => $4)) RETURNING id
-                """, [userID, userAgent.map { String($0.prefix(512)) }, ipAddress.map { String($0.prefix(64)) }, sessionDays])
+                """, [userID, event.userAgent, event.ipAddress, sessionDays])
                 .first!.requiredString(0)
             try connection.query("""
                 INSERT INTO refresh_tokens (session_id, user_id, token_hash, expires_at)
                 SELECT id, user_id, $2, least(now() + make_interval(days => $3), expires_at) FROM user_sessions WHERE id = $1
                 """, [sessionID, PostgresBytes(refresh.hash), refreshDays])
             try connection.query("UPDATE users SET last_login = now() WHERE id = $1", [userID])
+            try events.record(event, on: connection)
             return NewSession(id: sessionID, refreshToken: refresh.token)
         }
+        events.counted(event)
+        return session
     }
 
     /// Every authenticated request: the user of a live session, in one round trip. "Last seen" is written only
@@ -72,21 +76,23 @@ struct SessionRepository {
         }
     }
 
-    /// Revokes sessions of `userID` (all, one, or all but one) and their refresh tokens; returns how many sessions.
+    /// Which sessions of a user to revoke.
     enum Scope {
         case one(String)
         case all
         case allExcept(String)
     }
 
+    /// Revokes sessions of `userID` and their refresh tokens, recording `event`, in one statement; returns how
+    /// many sessions were live.
     @discardableResult
-    func revoke(userID: String, _ scope: Scope) throws -> Int {
+    func revoke(userID: String, _ scope: Scope, event: SecurityEvent) throws -> Int {
         let (condition, parameters): (String, [(any PostgresBindable)?]) = switch scope {
-        case .one(let id): ("AND id = $2", [userID, id])
-        case .all: ("", [userID])
-        case .allExcept(let id): ("AND id <> $2", [userID, id])
+        case .one(let id): ("AND id = $5", [userID, event.kind.rawValue, event.ipAddress, event.userAgent, id])
+        case .all: ("", [userID, event.kind.rawValue, event.ipAddress, event.userAgent])
+        case .allExcept(let id): ("AND id <> $5", [userID, event.kind.rawValue, event.ipAddress, event.userAgent, id])
         }
-        return try database.withConnection { connection in
+        let count = try database.withConnection { connection in
             try connection.query("""
                 WITH revoked AS (
                     UPDATE user_sessions SET revoked_at = now()
@@ -95,9 +101,28 @@ struct SessionRepository {
                 ), tokens AS (
                     UPDATE refresh_tokens SET revoked_at = now()
                     WHERE session_id IN (SELECT id FROM revoked) AND revoked_at IS NULL
+                ), event AS (
+                    INSERT INTO security_events (user_id, type, ip_address, user_agent)
+                    SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM revoked)
                 )
                 SELECT count(*) FROM revoked
                 """, parameters).first?.int(0) ?? 0
+        }
+        if count > 0 { events.counted(event) }
+        return count
+    }
+
+    /// After a failed rotation: the session and user of a refresh token that was already used, and whether
+    /// that use was within `grace` seconds (two tabs racing) rather than a replay.
+    static let usedToken = PreparedStatement("refresh_used_token", """
+        SELECT session_id, user_id, used_at > now() - make_interval(secs => $2) FROM refresh_tokens
+        WHERE token_hash = $1 AND used_at IS NOT NULL
+        """)
+
+    func usedToken(_ refreshToken: String, grace: Int) throws -> (sessionID: String, userID: String, withinGrace: Bool)? {
+        try database.withConnection(retry: true) { connection in
+            guard let row = try connection.query(Self.usedToken, [PostgresBytes(RefreshToken.hash(refreshToken)), grace]).first else { return nil }
+            return (try row.requiredString(0), try row.requiredString(1), try row.bool(2) ?? false)
         }
     }
 
@@ -125,8 +150,8 @@ struct SessionRepository {
         }
     }
 
-    /// Sets a new password hash and revokes every other session of the user, in one transaction.
-    func changePassword(userID: String, newHash: String, keepSession: String) throws {
+    /// Sets a new password hash, revokes every other session of the user and records the event, in one transaction.
+    func changePassword(userID: String, newHash: String, keepSession: String, event: SecurityEvent) throws {
         try database.transaction { connection in
             try connection.query("UPDATE users SET hashed_password = $2, updated_at = now() WHERE id = $1", [userID, newHash])
             try connection.query("""
@@ -135,6 +160,8 @@ struct SessionRepository {
                 )
                 UPDATE refresh_tokens SET revoked_at = now() WHERE session_id IN (SELECT id FROM revoked) AND revoked_at IS NULL
                 """, [userID, keepSession])
+            try events.record(event, on: connection)
         }
+        events.counted(event)
     }
 }

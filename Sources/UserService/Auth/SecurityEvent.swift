@@ -1,0 +1,28 @@
+/// Something worth auditing that happened to an account. Never holds a secret.
+struct SecurityEvent {
+    enum Kind: String, CaseIterable {
+        case loginSuccess = "login_success"
+        case loginFailure = "login_failure"
+        case loginThrottled = "login_throttled"
+        case logout = "logout"
+        case logoutAll = "logout_all"
+        case refreshTokenReuse = "refresh_token_reuse"
+        case passwordChange = "password_change"
+        case sessionRevoked = "session_revoked"
+
+        /// Position in the metrics' security-event counters.
+        var metricsIndex: Int { Self.allCases.firstIndex(of: self)! }
+    }
+
+    let kind: Kind
+    let userID: String?
+    let ipAddress: String?
+    let userAgent: String?
+
+    init(_ kind: Kind, userID: String?, request: HTTPRequest) {
+        self.kind = kind
+        self.userID = userID
+        ipAddress = request.remoteAddress.map { String($0.prefix(64)) }
+        userAgent = request.userAgent.map { String($0.prefix(512)) }
+    }
+}

@@ -1,0 +1,68 @@
+public import Postgres
+
+/// `user-service cleanup`: deletes what no request needs any more, in bounded batches so that it can run
+/// while the pool serves (each batch is its own short statement; rows another transaction holds are skipped).
+public struct Cleanup {
+    public struct Report: Equatable {
+        public var sessions = 0
+        public var refreshTokens = 0
+        public var throttleCounters = 0
+        public var securityEvents = 0
+
+        public var description: String {
+            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events"
+        }
+    }
+
+    let connection: PostgresConnection
+    let configuration: Configuration
+
+    public init(connection: PostgresConnection, configuration: Configuration) {
+        self.connection = connection
+        self.configuration = configuration
+    }
+
+    /// Each statement deletes at most `$1` rows; `$2` is the retention in days (the throttle's window in seconds).
+    static let refreshTokens = """
+        DELETE FROM refresh_tokens WHERE id IN (
+            SELECT id FROM refresh_tokens
+            WHERE used_at < now() - make_interval(days => $2) OR revoked_at < now() - make_interval(days => $2)
+               OR expires_at < now() - make_interval(days => $2)
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+    static let sessions = """
+        DELETE FROM user_sessions WHERE id IN (
+            SELECT id FROM user_sessions
+            WHERE revoked_at < now() - make_interval(days => $2) OR expires_at < now() - make_interval(days => $2)
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+    static let throttleCounters = """
+        DELETE FROM login_throttle WHERE identifier IN (
+            SELECT identifier FROM login_throttle
+            WHERE updated_at < now() - make_interval(secs => $2) AND (blocked_until IS NULL OR blocked_until < now())
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+    static let securityEvents = """
+        DELETE FROM security_events WHERE id IN (
+            SELECT id FROM security_events WHERE created_at < now() - make_interval(days => $2)
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+
+    public func run() throws -> Report {
+        var report = Report()
+        report.refreshTokens = try deleteInBatches(Self.refreshTokens, age: configuration.cleanupRetentionDays)
+        report.sessions = try deleteInBatches(Self.sessions, age: configuration.cleanupRetentionDays)
+        report.throttleCounters = try deleteInBatches(Self.throttleCounters, age: configuration.loginThrottleWindowSeconds)
+        report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)
+        return report
+    }
+
+    private func deleteInBatches(_ sql: String, age: Int) throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try connection.query(sql, [configuration.cleanupBatchSize, age]).affectedRows
+            total += deleted
+            if deleted < configuration.cleanupBatchSize { return total }
+        }
+    }
+}

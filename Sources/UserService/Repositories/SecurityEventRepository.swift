@@ -1,0 +1,44 @@
+import Postgres
+
+/// The SQL for the security-event log, and its counters in `/metrics`.
+struct SecurityEventRepository {
+    let database: Database
+    let metrics: ServiceMetrics
+
+    static let insertSQL = "INSERT INTO security_events (user_id, type, ip_address, user_agent) VALUES ($1, $2, $3, $4)"
+
+    /// Records `event` on `connection` (inside the caller's transaction) and counts it once that commits.
+    func record(_ event: SecurityEvent, on connection: PostgresConnection) throws {
+        try connection.query(Self.insertSQL, [event.userID, event.kind.rawValue, event.ipAddress, event.userAgent])
+    }
+
+    /// Records an event that stands alone (a failed or throttled login).
+    func record(_ event: SecurityEvent) throws {
+        try database.withConnection { try record(event, on: $0) }
+        counted(event)
+    }
+
+    func counted(_ event: SecurityEvent) { metrics.recordSecurityEvent(event.kind.metricsIndex) }
+
+    struct Page {
+        let items: [JSONValue]
+        let total: Int
+    }
+
+    func page(userID: String, limit: Int, offset: Int) throws -> Page {
+        try database.withConnection(retry: true) { connection in
+            let total = try connection.query("SELECT count(*) FROM security_events WHERE user_id = $1", [userID]).first?.int(0) ?? 0
+            let items = try connection.query("""
+                SELECT id, type, ip_address, user_agent, created_at FROM security_events WHERE user_id = $1
+                ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
+                """, [userID, limit, offset]).rows.map { row -> JSONValue in
+                .object([
+                    ("id", .integer(try row.int(0) ?? 0)), ("type", .string(try row.requiredString(1))),
+                    ("ip_address", .optional(row.string(2))), ("user_agent", .optional(row.string(3))),
+                    ("created_at", .string(try row.timestamp(4)?.iso8601 ?? "")),
+                ])
+            }
+            return Page(items: items, total: total)
+        }
+    }
+}

@@ -1,0 +1,264 @@
+"""Authentication hardening end to end: reuse detection, per-account throttling, common passwords, key rotation,
+security events, cleanup, and login timing."""
+import concurrent.futures
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import time
+import uuid
+
+import jwt
+import requests
+
+from auth_helpers import PASSWORD, bearer, login, new_user, register
+from conftest import BIN, psql, wait_for
+
+
+def refresh(stack, token):
+    return requests.post(stack.url("/api/v1/auth/refresh"), json={"refresh_token": token})
+
+
+def me(stack, tokens):
+    return requests.get(stack.url("/api/v1/auth/me"), headers=bearer(tokens))
+
+
+def event_types(stack, user_id):
+    return psql(f"SELECT string_agg(type, ',' ORDER BY id) FROM security_events WHERE user_id = '{user_id}'",
+                url=stack.database_url).split(",")
+
+
+# --- refresh-token reuse ----------------------------------------------------------------------------------------
+
+def test_reused_refresh_token_revokes_the_session_after_the_grace_window(make_stack, http):
+    s = make_stack(name="reuse", workers=1, env={"REFRESH_REUSE_GRACE_SECONDS": "1"})
+    user, tokens = new_user(http, s)
+    rotated = refresh(s, tokens["refresh_token"]).json()
+    # Within the grace window (two tabs racing): refused, nothing revoked.
+    assert refresh(s, tokens["refresh_token"]).status_code == 401
+    assert me(s, rotated).status_code == 200
+    time.sleep(1.2)
+    # Past it: a replay, treated as theft.
+    replay = refresh(s, tokens["refresh_token"])
+    assert replay.status_code == 401
+    assert me(s, rotated).status_code == 401
+    assert refresh(s, rotated["refresh_token"]).status_code == 401
+    assert "refresh_token_reuse" in event_types(s, user["id"])
+    metrics = requests.get(s.url("/metrics")).text
+    assert 'user_service_security_events_total{type="refresh_token_reuse"} 1' in metrics
+    # Other sessions of the user are untouched.
+    assert me(s, login(http, s, user["email"])).status_code == 200
+
+
+# --- per-account throttling -------------------------------------------------------------------------------------
+
+THROTTLE = {"LOGIN_THROTTLE_LIMIT": "3", "LOGIN_THROTTLE_BASE_DELAY_SECONDS": "1", "LOGIN_THROTTLE_MAX_DELAY_SECONDS": "2"}
+
+
+def parallel_logins(stack, identifier, password, count=10):
+    def attempt(_):
+        return requests.post(stack.url("/api/v1/auth/login"), json={"email": identifier, "password": password})
+
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        return list(pool.map(attempt, range(count)))
+
+
+def test_parallel_guesses_are_cut_off_exactly_at_the_limit(make_stack, http):
+    s = make_stack(name="throttle", workers=2, env=THROTTLE)
+    user = register(http, s)
+    responses = parallel_logins(s, user["email"], "WrongPass123")
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [401] * 3 + [429] * 7
+    limited = [r for r in responses if r.status_code == 429][0]
+    assert limited.json() == {"detail": "Too many login attempts. Try again later."}
+    assert 1 <= int(limited.headers["Retry-After"]) <= 2
+    # Only the three counted guesses were checked against the hash.
+    assert event_types(s, user["id"]).count("login_failure") == 3
+    # Even the right password is refused while blocked.
+    right = http.post(s.url("/api/v1/auth/login"), json={"email": user["email"], "password": PASSWORD})
+    assert right.status_code == 429
+    # The block ends (it grows, but is capped): the right password then gets in.
+    time.sleep(2.2)
+    login(http, s, user["email"])
+
+
+def test_unknown_identifiers_are_throttled_the_same_way(make_stack):
+    s = make_stack(name="throttle-unknown", workers=2, env=THROTTLE)
+    statuses = sorted(r.status_code for r in parallel_logins(s, f"nobody-{uuid.uuid4().hex[:6]}@example.com", PASSWORD))
+    assert statuses == [401] * 3 + [429] * 7
+
+
+def test_success_resets_and_blocks_grow_but_stay_capped(make_stack, http):
+    s = make_stack(name="throttle-reset", workers=1, env=THROTTLE)
+    user = register(http, s)
+
+    def attempt(password):
+        return http.post(s.url("/api/v1/auth/login"), json={"email": user["email"], "password": password})
+
+    assert [attempt("WrongPass123").status_code for _ in range(2)] == [401, 401]
+    assert attempt(PASSWORD).status_code == 200
+    assert [attempt("WrongPass123").status_code for _ in range(3)] == [401, 401, 401]
+    first_block = attempt("WrongPass123")
+    assert first_block.status_code == 429 and first_block.headers["Retry-After"] == "1"
+    time.sleep(1.1)
+    assert [attempt("WrongPass123").status_code for _ in range(3)] == [401, 401, 401]
+    second_block = attempt("WrongPass123")
+    assert second_block.status_code == 429 and second_block.headers["Retry-After"] == "2"
+    time.sleep(2.1)
+    assert [attempt("WrongPass123").status_code for _ in range(3)] == [401, 401, 401]
+    assert attempt("WrongPass123").headers["Retry-After"] == "2"  # capped
+
+
+def test_wrong_current_password_counts_towards_the_login_throttle(make_stack, http):
+    s = make_stack(name="throttle-change", workers=1, env=THROTTLE)
+    user, tokens = new_user(http, s)
+    body = {"current_password": "WrongPass123", "new_password": "NewPass456x", "confirm_password": "NewPass456x"}
+    statuses = [http.post(s.url("/api/v1/auth/change-password"), headers=bearer(tokens), json=body).status_code
+                for _ in range(3)]
+    assert statuses == [400, 400, 400]
+    blocked = http.post(s.url("/api/v1/auth/login"), json={"email": user["email"], "password": PASSWORD})
+    assert blocked.status_code == 429
+
+
+# --- common passwords -------------------------------------------------------------------------------------------
+
+def test_common_passwords_are_refused_and_the_seeds_accepted(stack, http):
+    for common in ("Password1", "Password123", "Qwerty123", "Welcome1", "Letmein1"):
+        response = http.post(stack.url("/api/v1/auth/register"), json={
+            "email": f"{uuid.uuid4().hex[:8]}@example.com", "username": "u" + uuid.uuid4().hex[:8],
+            "password": common, "confirm_password": common})
+        assert response.status_code == 422, common
+        assert "too common" in response.json()["detail"][0]["msg"]
+    register(http, stack, password="SecurePass123", confirm_password="SecurePass123")
+    _, tokens = new_user(http, stack)
+    change = http.post(stack.url("/api/v1/auth/change-password"), headers=bearer(tokens), json={
+        "current_password": PASSWORD, "new_password": "Iloveyou1", "confirm_password": "Iloveyou1"})
+    assert change.status_code == 422 and "too common" in change.text
+
+
+# --- key rotation -----------------------------------------------------------------------------------------------
+
+def test_key_rotation_keeps_old_tokens_valid(make_stack, http):
+    s = make_stack(name="rotation", workers=2)
+    old_secret = s.settings["JWT_SECRET_KEY"]
+    user, old_tokens = new_user(http, s)
+    new_secret = secrets.token_hex(32)
+    s.settings.update({"JWT_KEY_ID": "2", "JWT_SECRET_KEY": new_secret, "JWT_PREVIOUS_SECRET_KEYS": f"1:{old_secret}"})
+    s.write_env(s.settings)
+    s.signal_pool(signal.SIGHUP)
+    wait_for(lambda: "reload complete" in s.pool_log(), message="reload")
+    assert me(s, old_tokens).json()["id"] == user["id"]
+    new_tokens = login(http, s, user["email"])
+    assert jwt.get_unverified_header(new_tokens["access_token"])["kid"] == "2"
+    jwt.decode(new_tokens["access_token"], new_secret, algorithms=["HS256"], audience="user-service")
+    assert me(s, new_tokens).status_code == 200
+    # A kid names its key: the old kid with the new secret does not verify.
+    claims = jwt.decode(new_tokens["access_token"], new_secret, algorithms=["HS256"], audience="user-service")
+    crossed = jwt.encode(claims, new_secret, algorithm="HS256", headers={"kid": "1"})
+    assert requests.get(s.url("/api/v1/auth/me"), headers={"Authorization": f"Bearer {crossed}"}).status_code == 401
+    # Dropping the previous key retires its tokens.
+    del s.settings["JWT_PREVIOUS_SECRET_KEYS"]
+    s.write_env(s.settings)
+    log_length = len(s.pool_log())
+    s.signal_pool(signal.SIGHUP)
+    wait_for(lambda: "reload complete" in s.pool_log()[log_length:], message="second reload")
+    assert me(s, old_tokens).status_code == 401
+    assert me(s, new_tokens).status_code == 200
+
+
+# --- security events --------------------------------------------------------------------------------------------
+
+def test_security_events_recorded_counted_and_readable(make_stack, http):
+    s = make_stack(name="events", workers=1)
+    secret_password = "Evt" + uuid.uuid4().hex[:8] + "9Z"
+    user = register(http, s, password=secret_password, confirm_password=secret_password)
+    http.post(s.url("/api/v1/auth/login"), json={"email": user["email"], "password": "WrongPass123"})
+    tokens = login(http, s, user["email"], password=secret_password, **{"User-Agent": "EventsTest/1"})
+    other = login(http, s, user["email"], password=secret_password)
+    sid = jwt.decode(other["access_token"], options={"verify_signature": False})["sid"]
+    assert http.delete(s.url(f"/api/v1/auth/sessions/{sid}"), headers=bearer(tokens)).status_code == 200
+    assert http.post(s.url("/api/v1/auth/change-password"), headers=bearer(tokens), json={
+        "current_password": secret_password, "new_password": "Changed" + secret_password,
+        "confirm_password": "Changed" + secret_password}).status_code == 200
+    assert http.post(s.url("/api/v1/auth/logout"), headers=bearer(tokens)).status_code == 200
+    tokens = login(http, s, user["email"], password="Changed" + secret_password)
+
+    page = http.get(s.url("/api/v1/auth/events"), headers=bearer(tokens)).json()
+    types = [item["type"] for item in page["items"]]
+    assert types == ["login_success", "logout", "password_change", "session_revoked", "login_success", "login_success",
+                     "login_failure"]
+    assert page["total"] == 7 and page["limit"] == 20 and page["offset"] == 0
+    assert page["items"][0]["ip_address"] == "127.0.0.1"
+    assert {"id", "type", "ip_address", "user_agent", "created_at"} == set(page["items"][0])
+    second = http.get(s.url("/api/v1/auth/events?limit=2&offset=2"), headers=bearer(tokens)).json()
+    assert [item["type"] for item in second["items"]] == types[2:4]
+    bad = http.get(s.url("/api/v1/auth/events?limit=0"), headers=bearer(tokens))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "limit"]
+    assert http.get(s.url("/api/v1/auth/events")).status_code == 401
+    # Another user sees only their own.
+    _, stranger = new_user(http, s)
+    assert [e["type"] for e in http.get(s.url("/api/v1/auth/events"), headers=bearer(stranger)).json()["items"]] == \
+        ["login_success"]
+
+    metrics = http.get(s.url("/metrics")).text
+    assert 'user_service_security_events_total{type="login_success"} 4' in metrics
+    assert 'user_service_security_events_total{type="login_failure"} 1' in metrics
+    assert 'user_service_security_events_total{type="password_change"} 1' in metrics
+    stored = psql("SELECT string_agg(coalesce(ip_address,'') || coalesce(user_agent,'') || type, '|') FROM security_events",
+                  url=s.database_url)
+    assert secret_password not in stored and tokens["refresh_token"] not in stored
+
+
+# --- cleanup ----------------------------------------------------------------------------------------------------
+
+def test_cleanup_removes_only_what_is_old(make_stack, http):
+    s = make_stack(name="cleanup", workers=1)
+    old_user, old_tokens = new_user(http, s)
+    _, fresh_tokens = new_user(http, s)
+    rotated = refresh(s, fresh_tokens["refresh_token"]).json()
+    old_sid = jwt.decode(old_tokens["access_token"], options={"verify_signature": False})["sid"]
+    psql(f"""UPDATE user_sessions SET revoked_at = now() - interval '40 days', created_at = now() - interval '41 days'
+             WHERE id = '{old_sid}';
+             UPDATE refresh_tokens SET revoked_at = now() - interval '40 days' WHERE session_id = '{old_sid}';
+             INSERT INTO login_throttle (identifier, attempts, updated_at) VALUES ('stale@example.com', 2, now() - interval '2 days'),
+                    ('recent@example.com', 2, now());
+             INSERT INTO security_events (user_id, type, created_at) VALUES ('{old_user['id']}', 'logout', now() - interval '100 days');""",
+         url=s.database_url)
+    counts = "SELECT (SELECT count(*) FROM user_sessions), (SELECT count(*) FROM refresh_tokens), " \
+             "(SELECT count(*) FROM login_throttle), (SELECT count(*) FROM security_events)"
+    before = [int(x) for x in psql(counts, url=s.database_url).split("|")]
+    result = subprocess.run([BIN, "cleanup", "--env-file", s.env_file], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "cleanup removed 1 sessions, 1 refresh tokens, 1 throttle counters, 1 security events" in result.stderr
+    after = [int(x) for x in psql(counts, url=s.database_url).split("|")]
+    assert after == [before[0] - 1, before[1] - 1, before[2] - 1, before[3] - 1]
+    # What is recent stays, including the rotated-away token that reuse detection needs.
+    assert me(s, rotated).status_code == 200
+    assert psql("SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL", url=s.database_url) == "1"
+    assert psql("SELECT identifier FROM login_throttle", url=s.database_url) == "recent@example.com"
+    # Running again finds nothing.
+    again = subprocess.run([BIN, "cleanup", "--env-file", s.env_file], capture_output=True, text=True, timeout=60)
+    assert "cleanup removed 0 sessions, 0 refresh tokens, 0 throttle counters, 0 security events" in again.stderr
+
+
+# --- timing -----------------------------------------------------------------------------------------------------
+
+def test_unknown_login_costs_as_much_as_a_wrong_password(make_stack, http):
+    s = make_stack(name="timing", workers=1, env={"BCRYPT_ROUNDS": "10", "LOGIN_THROTTLE_LIMIT": "1000000"})
+    user = register(http, s)
+
+    def timed(identifier):
+        started = time.perf_counter()
+        response = http.post(s.url("/api/v1/auth/login"), json={"email": identifier, "password": "WrongPass123"})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 401
+        return elapsed
+
+    timed(f"warmup-{uuid.uuid4().hex}@example.com")  # the dummy hash is made on first use
+    known, unknown = [], []
+    for _ in range(8):
+        known.append(timed(user["email"]))
+        unknown.append(timed(f"nobody-{uuid.uuid4().hex}@example.com"))
+    assert statistics.median(known) > 0.03  # a real bcrypt cost was paid
+    assert statistics.median(unknown) >= 0.5 * statistics.median(known), (known, unknown)
