@@ -15,4 +15,18 @@ test:
 build:
 	swift build -c release
 
-.PHONY: help run test build
+# Deployment (docs/deploy.md): PREFIX=/usr/local by default; DESTDIR stages a tree.
+install: build
+	@scripts/install install
+
+uninstall:
+	@scripts/install uninstall
+
+deb:
+	@scripts/build-deb
+
+# A real dpkg -i / dpkg -r / dpkg -P round trip on this machine (changes the system: run by hand).
+check-deb: deb
+	@scripts/check-deb
+
+.PHONY: help run test build install uninstall deb check-deb

@@ -48,9 +48,9 @@ def create_database(base=BASE_URL):
     return database_url(name, base)
 
 
-def migrate(url, migrations=MIGRATIONS, extra_env=None):
+def migrate(url, migrations=MIGRATIONS, extra_env=None, binary=BIN):
     env = dict(os.environ, DATABASE_URL=url, MIGRATIONS_DIR=migrations, **(extra_env or {}))
-    return subprocess.run([BIN, "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([binary, "migrate"], env=env, capture_output=True, text=True, timeout=120)
 
 
 def wait_for(predicate, timeout=10.0, interval=0.05, message="condition"):
@@ -67,20 +67,22 @@ class Stack:
     """One pool + one nginx in a private folder, on a database of its own."""
 
     def __init__(self, name="stack", env=None, nginx_env=None, workers=2, database=None, site=None, notify_socket=None,
-                 start_nginx=True):
+                 start_nginx=True, binary=BIN, wrapper=(), migrations=MIGRATIONS):
         self.dir = os.path.join(RUN_DIR, f"{name}-{uuid.uuid4().hex[:8]}")
         os.makedirs(self.dir)
         os.chmod(self.dir, 0o755)
         self.socket_path = os.path.join(self.dir, "pool.sock")
+        self.binary = binary
+        self.wrapper = list(wrapper)
         self.database_url = database or create_database()
         if database is None:
-            result = migrate(self.database_url)
+            result = migrate(self.database_url, migrations, binary=binary)
             assert result.returncode == 0, result.stderr
         self.env_file = os.path.join(self.dir, "user-service.env")
         self.settings = {
             "DATABASE_URL": self.database_url,
             "JWT_SECRET_KEY": secrets.token_hex(32),
-            "MIGRATIONS_DIR": MIGRATIONS,
+            "MIGRATIONS_DIR": migrations,
             "WORKERS": str(workers),
             "BCRYPT_ROUNDS": "4",
             "DRAIN_TIMEOUT_SECONDS": "10",
@@ -124,7 +126,7 @@ class Stack:
             env["NOTIFY_SOCKET"] = self.notify_socket
         self.pool_log_path = os.path.join(self.dir, "pool.log")
         self.pool_log_file = open(self.pool_log_path, "ab")
-        self.pool = subprocess.Popen([BIN, "serve", "--listen", f"unix:{self.socket_path}", "--socket-mode", "666",
+        self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", f"unix:{self.socket_path}", "--socket-mode", "666",
                                       "--env-file", self.env_file], env=env, stdout=self.pool_log_file,
                                      stderr=subprocess.STDOUT)
         if wait:
@@ -135,16 +137,27 @@ class Stack:
         with open(self.pool_log_path, errors="replace") as f:
             return f.read()
 
+    def master_pid(self):
+        """The master's pid (the pool process itself, or the one a wrapper such as strace started)."""
+        if not self.wrapper:
+            return self.pool.pid
+        out = subprocess.run(["pgrep", "-f", "-x", f"{self.binary} serve --listen unix:{self.socket_path} .*"],
+                             capture_output=True, text=True).stdout.split()
+        return int(out[0])
+
     def worker_pids(self):
-        out = subprocess.run(["pgrep", "-P", str(self.pool.pid)], capture_output=True, text=True).stdout
+        out = subprocess.run(["pgrep", "-P", str(self.master_pid())], capture_output=True, text=True).stdout
         return sorted(int(p) for p in out.split())
 
     def signal_pool(self, sig):
-        os.kill(self.pool.pid, sig)
+        os.kill(self.master_pid(), sig)
 
     def stop_pool(self, timeout=20):
         if self.pool and self.pool.poll() is None:
-            self.pool.send_signal(signal.SIGTERM)
+            try:
+                os.kill(self.master_pid(), signal.SIGTERM)
+            except (IndexError, ProcessLookupError):
+                self.pool.send_signal(signal.SIGTERM)
             try:
                 self.pool.wait(timeout=timeout)
             except subprocess.TimeoutExpired:

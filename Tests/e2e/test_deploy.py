@@ -1,0 +1,266 @@
+"""Deployment: systemd units, hardening that is exercised, the install layout and the Debian package."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+
+from auth_helpers import bearer, login, new_user
+from conftest import BIN, ROOT, RUN_DIR, Stack, create_database, migrate, wait_for
+from test_runtime import hammer
+
+UNITS = ["user-service.service", "user-service.socket", "user-service-migrate.service", "user-service-cleanup.service",
+         "user-service-cleanup.timer"]
+
+
+@pytest.fixture(scope="module")
+def tree():
+    """`make install DESTDIR=... PREFIX=/usr`, over a copy of the host's system units (what a Debian host has)."""
+    destdir = os.path.join(RUN_DIR, f"destdir-{uuid.uuid4().hex[:6]}")
+    env = dict(os.environ, DESTDIR=destdir, PREFIX="/usr", BINARY=BIN)
+    subprocess.run([os.path.join(ROOT, "scripts", "install"), "install"], env=env, check=True, capture_output=True)
+    return destdir
+
+
+def test_install_layout(tree):
+    for path in ["usr/bin/user-service", "usr/share/user-service/migrations/0001_users.sql",
+                 "usr/share/user-service/user-service.env.example", "usr/share/doc/user-service/deploy.md",
+                 "usr/lib/sysusers.d/user-service.conf", "usr/lib/tmpfiles.d/user-service.conf",
+                 "etc/nginx/conf.d/user-service.conf", "etc/nginx/snippets/user-service.conf",
+                 "etc/nginx/snippets/user-service-headers.conf", "etc/nginx/snippets/user-service-errors.conf",
+                 "etc/nginx/sites-available/user-service"] + [f"lib/systemd/system/{u}" for u in UNITS]:
+        assert os.path.exists(os.path.join(tree, path)), path
+    # The real env file is made only on the target host, never in a staged tree.
+    assert not os.path.exists(os.path.join(tree, "etc/user-service/user-service.env"))
+    assert "ExecStart=/usr/bin/user-service serve --env-file /etc/user-service/user-service.env" in \
+        open(os.path.join(tree, "lib/systemd/system/user-service.service")).read()
+
+
+def test_uninstall_removes_what_install_put(tmp_path):
+    destdir = os.path.join(RUN_DIR, f"uninstall-{uuid.uuid4().hex[:6]}")
+    env = dict(os.environ, DESTDIR=destdir, PREFIX="/usr/local", BINARY=BIN)
+    script = os.path.join(ROOT, "scripts", "install")
+    subprocess.run([script, "install"], env=env, check=True, capture_output=True)
+    assert "ExecStart=/usr/local/bin/user-service" in open(f"{destdir}/usr/local/lib/systemd/system/user-service.service").read()
+    env_file = os.path.join(destdir, "etc/user-service/user-service.env")
+    open(env_file, "w").write("JWT_SECRET_KEY=keep-me\n")
+    subprocess.run([script, "uninstall"], env=env, check=True, capture_output=True)
+    left = [os.path.relpath(os.path.join(d, f), destdir) for d, _, files in os.walk(destdir) for f in files]
+    assert left == ["etc/user-service/user-service.env"]
+
+
+def test_units_verify_without_warnings(tree):
+    shutil.copytree("/lib/systemd/system", os.path.join(tree, "lib/systemd/system"), dirs_exist_ok=True, symlinks=True,
+                    ignore=lambda d, names: [n for n in names if n.startswith("user-service")])
+    os.makedirs(os.path.join(tree, "bin"), exist_ok=True)
+    shutil.copy("/bin/kill", os.path.join(tree, "bin/kill"))
+    for unit in UNITS:
+        result = subprocess.run(["systemd-analyze", "verify", f"--root={tree}", f"/lib/systemd/system/{unit}"],
+                                capture_output=True, text=True)
+        assert result.returncode == 0 and result.stdout.strip() == "" and result.stderr.strip() == "", (unit, result)
+
+
+def test_service_security_score(tree):
+    result = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={tree}", "user-service.service"],
+                            capture_output=True, text=True)
+    score = float(re.search(r"Overall exposure level for user-service.service: ([0-9.]+)", result.stdout).group(1))
+    assert score <= 2.0, result.stdout[-2000:]
+
+
+def test_socket_activation_notify_and_reload_under_load(tmp_path):
+    """The pool started the systemd way: socket on fd 3 with LISTEN_FDS, READY=1 on NOTIFY_SOCKET."""
+    run_dir = os.path.join(RUN_DIR, f"activate-{uuid.uuid4().hex[:6]}")
+    os.makedirs(run_dir)
+    os.chmod(run_dir, 0o755)
+    socket_path = os.path.join(run_dir, "activated.sock")
+    notify_path = os.path.join(run_dir, "notify.sock")
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(notify_path)
+    notify.settimeout(15)
+    s = Stack("activated", workers=2, start_nginx=False)
+    s.stop_pool()
+    s.nginx_env["USER_SERVICE_SOCKET"] = socket_path
+    log = open(os.path.join(run_dir, "pool.log"), "wb")
+    pool = subprocess.Popen(["systemd-socket-activate", "-l", socket_path, "-E", f"NOTIFY_SOCKET={notify_path}",
+                             BIN, "serve", "--env-file", s.env_file], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: os.path.exists(socket_path), message="the activation socket")
+        os.chmod(socket_path, 0o666)  # systemd-socket-activate makes it 0644; the .socket unit sets the real mode
+        s.start_nginx()
+        assert requests.get(s.url("/health"), timeout=15).status_code == 200  # the first connection starts the pool
+        assert notify.recv(100) == b"READY=1"
+        stop, results = threading.Event(), []
+        threads = [threading.Thread(target=hammer, args=(s.url("/health"), stop, results)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        pool.send_signal(signal.SIGHUP)
+        assert notify.recv(100) == b"RELOADING=1"
+        assert notify.recv(100) == b"READY=1"
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert len(results) > 20 and set(results) == {200}, [r for r in results if r != 200][:5]
+        pool.send_signal(signal.SIGTERM)
+        assert notify.recv(100) == b"STOPPING=1"
+        assert pool.wait(timeout=15) == 0
+    finally:
+        if pool.poll() is None:
+            pool.kill()
+        notify.close()
+        s.stop()
+
+
+def test_installed_binary_migrates_and_serves_from_the_tree(tree, http):
+    binary = os.path.join(tree, "usr/bin/user-service")
+    s = Stack("installed", workers=1, binary=binary, migrations=os.path.join(tree, "usr/share/user-service/migrations"))
+    try:
+        user, tokens = new_user(http, s)
+        assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).json()["id"] == user["id"]
+        assert http.get(s.url("/db/status")).json()["pending_migrations"] == []
+    finally:
+        s.stop()
+
+
+def test_http_level_file_loads_before_any_site_mounts_the_service(tree, tmp_path):
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"""
+        pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;
+        events {{}}
+        http {{
+            include {tree}/etc/nginx/conf.d/user-service.conf;
+            server {{ listen 127.0.0.1:1; location / {{ return 200; }} }}
+        }}""")
+    result = subprocess.run(["nginx", "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+# --- the Debian package ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def deb():
+    path = os.environ.get("USER_SERVICE_DEB") or pytest.fail("USER_SERVICE_DEB is not set: run the tests with `make test`")
+    assert os.path.exists(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def extracted(deb):
+    root = os.path.join(RUN_DIR, f"deb-{uuid.uuid4().hex[:6]}")
+    subprocess.run(["dpkg-deb", "-x", deb, root], check=True)
+    return root
+
+
+def test_package_metadata_and_layout(deb):
+    info = subprocess.run(["dpkg-deb", "-I", deb], capture_output=True, text=True, check=True).stdout
+    depends = re.search(r"^ Depends: (.*)$", info, re.M).group(1)
+    for library in ("libpq5", "libfcgi0ldbl", "libssl3", "libcrypt1", "libc6"):
+        assert library in depends, depends
+    assert "swift" not in depends.lower()
+    contents = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
+    paths = {line.split()[-1].lstrip(".") for line in contents.splitlines()}
+    for path in ["/usr/bin/user-service", "/lib/systemd/system/user-service.service",
+                 "/lib/systemd/system/user-service.socket", "/usr/share/user-service/migrations/0001_users.sql",
+                 "/etc/nginx/conf.d/user-service.conf", "/etc/nginx/snippets/user-service.conf",
+                 "/usr/lib/sysusers.d/user-service.conf", "/usr/share/user-service/user-service.env.example"]:
+        assert path in paths, path
+    assert "/etc/user-service/user-service.env" not in paths
+    control = subprocess.run(["dpkg-deb", "-e", deb, os.path.join(RUN_DIR, "control-" + uuid.uuid4().hex[:6])],
+                             capture_output=True, text=True)
+    assert control.returncode == 0
+
+
+def test_package_holds_no_secret(extracted):
+    for directory, _, files in os.walk(extracted):
+        for name in files:
+            path = os.path.join(directory, name)
+            if name == "user-service":
+                continue
+            text = open(path, errors="replace").read()
+            assert not re.search(r"JWT_SECRET_KEY=[0-9A-Za-z+/=_-]{16,}", text), path
+            assert not re.search(r"\b[0-9a-f]{64}\b", text), path
+
+
+def test_package_binary_links_only_debian_libraries_and_serves(extracted, http):
+    binary = os.path.join(extracted, "usr/bin/user-service")
+    ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+    for line in ldd.splitlines():
+        match = re.search(r"=> (\S+)", line) or re.search(r"^\s*(/\S+)", line)
+        if match:
+            assert match.group(1).startswith(("/lib/", "/lib64/", "/usr/lib/")), line
+        assert "not found" not in line and "swift" not in line.lower(), line
+    s = Stack("packaged", workers=1, binary=binary, migrations=os.path.join(extracted, "usr/share/user-service/migrations"))
+    try:
+        user, tokens = new_user(http, s)
+        assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).json()["email"] == user["email"]
+    finally:
+        s.stop()
+
+
+# --- hardening, exercised ----------------------------------------------------------------------------------------
+
+def syscall_groups():
+    """Every group `systemd-analyze syscall-filter` knows, with its members (groups not yet expanded)."""
+    groups, current = {}, None
+    for line in subprocess.run(["systemd-analyze", "syscall-filter"], capture_output=True, text=True, check=True).stdout.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not line.startswith(" ") and stripped.startswith("@"):
+            current = groups.setdefault(stripped, [])
+        elif current is not None:
+            current.append(stripped)
+    return groups
+
+
+def expand(name, groups):
+    result = set()
+    for member in groups.get(name, []):
+        result |= expand(member, groups) if member.startswith("@") else {member}
+    return result
+
+
+def test_pool_syscalls_stay_inside_the_units_filter_and_no_memory_is_writable_and_executable(http):
+    unit = open(os.path.join(ROOT, "systemd", "user-service.service")).read()
+    assert "SystemCallFilter=@system-service" in unit and "SystemCallFilter=~@privileged @resources" in unit
+    assert "MemoryDenyWriteExecute=yes" in unit
+    groups = syscall_groups()
+    allowed = expand("@system-service", groups) - expand("@privileged", groups) - expand("@resources", groups)
+
+    trace = os.path.join(RUN_DIR, f"strace-{uuid.uuid4().hex[:6]}.log")
+    s = Stack("strace", workers=2, wrapper=["strace", "-f", "-qq", "-o", trace])
+    try:
+        for pid in [s.master_pid()] + s.worker_pids():
+            for mapping in open(f"/proc/{pid}/maps"):
+                perms = mapping.split()[1]
+                assert not ("w" in perms and "x" in perms), mapping
+        user, tokens = new_user(http, s)
+        http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens))
+        http.post(s.url("/api/v1/auth/refresh"), json={"refresh_token": tokens["refresh_token"]})
+        http.get(s.url("/metrics"))
+        http.get(s.url("/db/status"))
+        log_length = len(s.pool_log())
+        s.signal_pool(signal.SIGHUP)
+        wait_for(lambda: "reload complete" in s.pool_log()[log_length:], message="reload")
+        os.kill(s.worker_pids()[0], signal.SIGKILL)
+        wait_for(lambda: "restarting in" in s.pool_log(), message="restart")
+        time.sleep(0.3)
+        login(http, s, user["email"])
+    finally:
+        s.stop()
+    used = set()
+    for line in open(trace):
+        match = re.match(r"^\d+\s+([a-z0-9_]+)\(", line)
+        if match:
+            used.add(match.group(1))
+    assert {"accept", "poll", "signalfd4", "memfd_create"} <= used  # the trace saw the pool at work
+    outside = sorted(used - allowed - {"execve"})  # execve of the binary itself happens before the filter applies
+    assert outside == [], outside
