@@ -15,6 +15,10 @@ test:
 build:
 	swift build -c release
 
+# Benchmarks (README "Performance"): reports, never fails on speed.
+bench:
+	@scripts/bench
+
 # Deployment (docs/deploy.md): PREFIX=/usr/local by default; DESTDIR stages a tree.
 install: build
 	@scripts/install install
@@ -29,4 +33,4 @@ deb:
 check-deb: deb
 	@scripts/check-deb
 
-.PHONY: help run test build install uninstall deb check-deb
+.PHONY: help run test build bench install uninstall deb check-deb

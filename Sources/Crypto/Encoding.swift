@@ -7,31 +7,44 @@ public enum Base64URL {
         return table
     }()
 
+    @inlinable
     public static func encode<Bytes: Collection<UInt8>>(_ data: Bytes) -> String {
-        let input = Array(data)
-        var out = [UInt8]()
-        out.reserveCapacity((input.count * 4 + 2) / 3)
-        var i = 0
-        while i + 2 < input.count {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            out.append(alphabet[Int(n >> 18 & 63)]); out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)]); out.append(alphabet[Int(n & 63)])
-            i += 3
+        data.withContiguousBytes { encode(bytes: $0) }
+    }
+
+    @usableFromInline
+    static func encode(bytes input: UnsafeRawBufferPointer) -> String {
+        let outputCount = (input.count * 4 + 2) / 3
+        return String(unsafeUninitializedCapacity: outputCount) { out in
+            var i = 0, o = 0
+            func put(_ value: UInt32) {
+                out[o] = alphabet[Int(value & 63)]
+                o += 1
+            }
+            while i + 2 < input.count {
+                let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                put(n >> 18); put(n >> 12); put(n >> 6); put(n)
+                i += 3
+            }
+            if input.count - i == 1 {
+                let n = UInt32(input[i]) << 16
+                put(n >> 18); put(n >> 12)
+            } else if input.count - i == 2 {
+                let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+                put(n >> 18); put(n >> 12); put(n >> 6)
+            }
+            return o
         }
-        let rest = input.count - i
-        if rest == 1 {
-            let n = UInt32(input[i]) << 16
-            out.append(alphabet[Int(n >> 18 & 63)]); out.append(alphabet[Int(n >> 12 & 63)])
-        } else if rest == 2 {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            out.append(alphabet[Int(n >> 18 & 63)]); out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes unpadded base64url; nil for any other character, padding or an impossible length.
+    @inlinable
     public static func decode<Text: Collection<UInt8>>(_ text: Text) -> [UInt8]? {
+        text.withContiguousBytes { decode(bytes: $0) }
+    }
+
+    @usableFromInline
+    static func decode(bytes text: UnsafeRawBufferPointer) -> [UInt8]? {
         var out = [UInt8]()
         out.reserveCapacity(text.count * 3 / 4)
         var buffer: UInt32 = 0

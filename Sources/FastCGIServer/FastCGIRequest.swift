@@ -63,8 +63,16 @@ final class FastCGIRequest {
         }
     }
 
+    /// Ends the request and closes the connection.
+    ///
     /// > Call FCGX_Finish_r right after writing the response: otherwise nginx waits until the next accept.
-    func finish() { FCGX_Finish_r(raw) }
+    /// libfcgi closes with shutdown, a wait for the peer's EOF and a drain (three system calls) so that unread
+    /// input cannot turn the close into a reset. When all input has been read that guards nothing, and a
+    /// detached request is closed at once.
+    func finish() {
+        if FCGX_HasSeenEOF(raw.pointee.in) != 0 { FCGX_Detach(raw) }
+        FCGX_Finish_r(raw)
+    }
 }
 
 @available(*, unavailable)

@@ -19,26 +19,43 @@ public enum ListenAddress: Equatable, Sendable {
     }
 }
 
-/// The pool's listening socket: passed by systemd (`LISTEN_FDS`), inherited as fd 0 (FastCGI's convention),
-/// or bound here from `--listen`.
-struct ListeningSocket {
-    let fd: Int32
-    /// A unix socket path this process created and must remove on exit.
-    let ownedPath: String?
+/// The pool's listening sockets: the main one, and optionally one for the password workers (login, register and
+/// change-password, routed there by nginx) so that bcrypt never delays an authenticated read.
+struct ListeningSockets {
+    let main: ListeningSocket
+    let password: ListeningSocket?
 
-    static func acquire(listen: ListenAddress?, socketMode: UInt32, environment: [String: String]) throws -> ListeningSocket {
+    /// From systemd (`LISTEN_FDS`: fd 3 the main socket, fd 4 if present the password socket, in the order of the
+    /// `.socket` unit's `ListenStream=` lines), from `--listen` / `--listen-password`, or fd 0 (FastCGI's convention).
+    static func acquire(listen: ListenAddress?, listenPassword: ListenAddress?, socketMode: UInt32,
+                        environment: [String: String]) throws -> ListeningSockets {
         if let count = environment["LISTEN_FDS"].flatMap({ Int($0) }), count >= 1,
            environment["LISTEN_PID"].flatMap({ Int32($0) }) == getpid() {
             // > SD_LISTEN_FDS_START: file descriptors passed start at 3.
-            guard count == 1 else { throw SocketError("systemd passed \(count) sockets; the pool serves exactly one") }
-            return ListeningSocket(fd: try SystemCalls.moveHigh(3), ownedPath: nil)
+            guard count <= 2 else { throw SocketError("systemd passed \(count) sockets; the pool takes one or two") }
+            let main = ListeningSocket(fd: try SystemCalls.moveHigh(3), ownedPath: nil)
+            let password = count == 2 ? ListeningSocket(fd: try SystemCalls.moveHigh(4), ownedPath: nil) : nil
+            return ListeningSockets(main: main, password: password)
         }
-        if let listen { return try bind(listen, socketMode: socketMode) }
-        if SystemCalls.isSocket(0) { return ListeningSocket(fd: try SystemCalls.moveHigh(0), ownedPath: nil) }
+        let password = try listenPassword.map { try ListeningSocket.bind($0, socketMode: socketMode) }
+        if let listen { return ListeningSockets(main: try ListeningSocket.bind(listen, socketMode: socketMode), password: password) }
+        if SystemCalls.isSocket(0) {
+            return ListeningSockets(main: ListeningSocket(fd: try SystemCalls.moveHigh(0), ownedPath: nil), password: password)
+        }
         throw SocketError("no listening socket: pass --listen unix:PATH or HOST:PORT, use systemd socket activation, or start with the socket on fd 0")
     }
 
-    private static func bind(_ address: ListenAddress, socketMode: UInt32) throws -> ListeningSocket {
+    func removeOwnedPaths() {
+        for path in [main.ownedPath, password?.ownedPath].compactMap({ $0 }) { unlink(path) }
+    }
+}
+
+/// One listening socket, and the path to remove on exit if this process created it.
+struct ListeningSocket {
+    let fd: Int32
+    let ownedPath: String?
+
+    static func bind(_ address: ListenAddress, socketMode: UInt32) throws -> ListeningSocket {
         switch address {
         case .unix(let path):
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)

@@ -5,17 +5,19 @@ import UserService
 /// How `user-service serve` was started.
 public struct ServeOptions: Sendable {
     public var listen: ListenAddress?
+    public var listenPassword: ListenAddress?
     public var socketMode: UInt32
     public var environmentFile: String?
 
-    public init(listen: ListenAddress?, socketMode: UInt32, environmentFile: String?) {
+    public init(listen: ListenAddress?, listenPassword: ListenAddress?, socketMode: UInt32, environmentFile: String?) {
         self.listen = listen
+        self.listenPassword = listenPassword
         self.socketMode = socketMode
         self.environmentFile = environmentFile
     }
 }
 
-/// The master process: holds the socket, runs the workers through `PoolSupervisor`, and turns signals,
+/// The master process: holds the sockets, runs the workers through `PoolSupervisor`, and turns signals,
 /// child exits and readiness into its events. It installs no signal handlers: signals are blocked and read
 /// from a signalfd, so none is lost between checks.
 public final class PoolMaster {
@@ -23,7 +25,9 @@ public final class PoolMaster {
     private let inherited: [String: String]
     private var supervisor: PoolSupervisor
     private let spawner: WorkerSpawner
-    private let socket: ListeningSocket
+    private let sockets: ListeningSockets
+    /// Slots below this serve the main socket; the rest serve the password socket.
+    private let mainWorkers: Int
     private let counters: SharedCounters
     private let notifier: SystemdNotifier
     private let signals: Int32
@@ -50,18 +54,23 @@ public final class PoolMaster {
         configuration.warnings.forEach { Log.write("user-service: warning: \($0)") }
         // Signals are blocked before any worker exists, so a TERM that arrives while starting is not lost.
         signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT])
-        socket = try ListeningSocket.acquire(listen: options.listen, socketMode: options.socketMode, environment: inherited)
+        sockets = try ListeningSockets.acquire(listen: options.listen, listenPassword: options.listenPassword,
+                                               socketMode: options.socketMode, environment: inherited)
         counters = try SharedCounters.create(slotCount: PoolCounter.totalSlots)
-        spawner = WorkerSpawner(executable: SystemCalls.executablePath(), listenFD: socket.fd,
+        spawner = WorkerSpawner(executable: SystemCalls.executablePath(),
                                 countersFD: try SystemCalls.moveHigh(dup(counters.fileDescriptor)))
         notifier = SystemdNotifier(environment: inherited)
+        mainWorkers = configuration.workers
+        let passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
         supervisor = PoolSupervisor(settings: .init(
-            workerCount: configuration.workers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
+            workerCount: mainWorkers + passwordWorkers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
         currentEnvironment = environment
     }
 
     private func loop() -> Int32 {
-        Log.write("user-service \(ServiceVersion.version): master \(getpid()) starting \(supervisor.settings.workerCount) workers")
+        let passwordWorkers = supervisor.settings.workerCount - mainWorkers
+        Log.write("user-service \(ServiceVersion.version): master \(getpid()) starting \(mainWorkers) workers"
+            + (passwordWorkers > 0 ? " and \(passwordWorkers) password workers" : ""))
         if let code = perform(supervisor.handle(.start, now: SystemCalls.monotonicNanoseconds())) { return code }
         while true {
             var timeout: Int32 = -1
@@ -114,8 +123,9 @@ public final class PoolMaster {
         do {
             let environment = try Environment.load(inherited, file: options.environmentFile)
             let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
-            if configuration.workers != supervisor.settings.workerCount {
-                Log.write("user-service: WORKERS changed: the new count takes effect at the next restart, not on reload")
+            if configuration.workers != mainWorkers
+                || (sockets.password != nil && configuration.passwordWorkers != supervisor.settings.workerCount - mainWorkers) {
+                Log.write("user-service: WORKERS or PASSWORD_WORKERS changed: new counts take effect at the next restart, not on reload")
             }
             nextEnvironment = environment
             return true
@@ -133,7 +143,8 @@ public final class PoolMaster {
                 let environment = which == .next ? (nextEnvironment ?? currentEnvironment) : currentEnvironment
                 let event: PoolSupervisor.Event
                 do {
-                    let spawned = try spawner.spawn(environment: environment)
+                    let socket = slot < mainWorkers ? sockets.main : sockets.password!
+                    let spawned = try spawner.spawn(listenFD: socket.fd, environment: environment)
                     readyPipes[spawned.readyFD] = spawned.pid
                     event = .spawned(slot: slot, spawned.pid)
                 } catch {
@@ -156,7 +167,7 @@ public final class PoolMaster {
             case .abandonReload:
                 nextEnvironment = nil
             case .exit(let code):
-                if let path = socket.ownedPath { unlink(path) }
+                sockets.removeOwnedPaths()
                 return code
             }
         }

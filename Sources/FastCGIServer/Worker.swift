@@ -39,11 +39,20 @@ public enum Worker {
         _ = Glibc.write(readyFD, "R", 1)
         close(readyFD)
 
+        var log = RequestLog()
         while true {
-            let readable = SystemCalls.poll([listenFD, signals], timeoutMilliseconds: -1)
+            // Request lines are written in batches while requests keep coming, and at once when the worker goes idle.
+            var readable = log.isEmpty ? [] : SystemCalls.poll([listenFD, signals], timeoutMilliseconds: 0)
+            if readable.isEmpty {
+                log.flush()
+                readable = SystemCalls.poll([listenFD, signals], timeoutMilliseconds: -1)
+            }
             if readable.contains(signals) {
                 let received = SystemCalls.readSignals(signals)
-                if received.contains(where: { $0 != SIGHUP }) { exit(0) }
+                if received.contains(where: { $0 != SIGHUP }) {
+                    log.flush()
+                    exit(0)
+                }
             }
             guard readable.contains(listenFD) else { continue }
             switch request.accept() {
@@ -53,12 +62,14 @@ public enum Worker {
                 usleep(100_000)
                 continue
             case .accepted:
-                serve(request, application: application, counters: counters)
+                serve(request, application: application, counters: counters, log: &log)
             }
         }
     }
 
-    private static func serve(_ fastCGI: FastCGIRequest, application: Application, counters: SharedCounters) {
+    private static let pid = getpid()
+
+    private static func serve(_ fastCGI: FastCGIRequest, application: Application, counters: SharedCounters, log: inout RequestLog) {
         let start = SystemCalls.monotonicNanoseconds()
         counters.add(PoolCounter.inFlightRequests.rawValue)
         defer { counters.subtract(PoolCounter.inFlightRequests.rawValue) }
@@ -68,6 +79,6 @@ public enum Worker {
         fastCGI.finish()
         let micros = (SystemCalls.monotonicNanoseconds() - start) / 1000
         let fraction = String(micros % 1000)
-        Log.write("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-") pid=\(getpid())")
+        log.append("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-") pid=\(pid)")
     }
 }

@@ -8,7 +8,6 @@ internal import Glibc
 /// readiness pipe on fd 4; every other descriptor of the master is close-on-exec.
 struct WorkerSpawner {
     let executable: String
-    let listenFD: Int32
     let countersFD: Int32
 
     struct Spawned {
@@ -17,7 +16,8 @@ struct WorkerSpawner {
         let readyFD: Int32
     }
 
-    func spawn(environment: [String: String]) throws(SystemCalls.Failure) -> Spawned {
+    /// Starts a worker on `listenFD` (the main or the password socket).
+    func spawn(listenFD: Int32, environment: [String: String]) throws(SystemCalls.Failure) -> Spawned {
         var pipeFDs: [Int32] = [0, 0]
         // Single-threaded: moveHigh sets close-on-exec before any other spawn can inherit the pipe.
         guard pipe(&pipeFDs) == 0 else { throw SystemCalls.Failure(call: "pipe", code: errno) }

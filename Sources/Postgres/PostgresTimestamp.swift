@@ -61,11 +61,25 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable {
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = Self.civilFromDays(days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return String(unsafeUninitializedCapacity: 27) { out in
+            var o = 0
+            func digits(_ value: Int64, _ width: Int) {
+                var v = value
+                for i in stride(from: width - 1, through: 0, by: -1) {
+                    out[o + i] = UInt8(48 + v % 10)
+                    v /= 10
+                }
+                o += width
+            }
+            func char(_ c: Character) {
+                out[o] = c.asciiValue!
+                o += 1
+            }
+            digits(year, 4); char("-"); digits(month, 2); char("-"); digits(day, 2); char("T")
+            digits(secondOfDay / 3600, 2); char(":"); digits(secondOfDay / 60 % 60, 2); char(":"); digits(secondOfDay % 60, 2)
+            char("."); digits(micros, 6); char("Z")
+            return o
         }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(micros, 6))Z"
     }
 
     // Howard Hinnant's days_from_civil / civil_from_days.

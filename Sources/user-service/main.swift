@@ -7,13 +7,16 @@ import Glibc
 #endif
 
 let usage = """
-    usage: user-service serve [--listen unix:PATH|HOST:PORT] [--socket-mode OCTAL] [--env-file PATH]
+    usage: user-service serve [--listen unix:PATH|HOST:PORT] [--listen-password unix:PATH|HOST:PORT]
+                              [--socket-mode OCTAL] [--env-file PATH]
            user-service migrate [--status] [--env-file PATH]
            user-service cleanup [--env-file PATH]
            user-service version
 
     serve     run the FastCGI pool: a master and WORKERS worker processes. The socket comes from systemd
-              socket activation, from fd 0 (the FastCGI convention), or from --listen.
+              socket activation, from fd 0 (the FastCGI convention), or from --listen. With a second socket
+              (--listen-password, or a second systemd socket), PASSWORD_WORKERS workers serve it: nginx sends
+              the bcrypt-bound endpoints there, so logins never delay other requests.
     migrate   apply pending migrations from MIGRATIONS_DIR (--status: list applied and pending ones)
     cleanup   delete expired and revoked sessions, used tokens, stale throttle counters, old security events
     """
@@ -48,14 +51,15 @@ func fail(_ message: String) -> Never {
 
 switch command {
 case "serve":
-    let values = options(&arguments, ["--listen", "--socket-mode", "--env-file"])
-    var listen: ListenAddress?
-    if let text = values["--listen"] {
-        guard let parsed = ListenAddress(text) else { fail("--listen takes unix:PATH or HOST:PORT") }
-        listen = parsed
+    let values = options(&arguments, ["--listen", "--listen-password", "--socket-mode", "--env-file"])
+    func address(_ option: String) -> ListenAddress? {
+        guard let text = values[option] else { return nil }
+        guard let parsed = ListenAddress(text) else { fail("\(option) takes unix:PATH or HOST:PORT") }
+        return parsed
     }
     guard let mode = UInt32(values["--socket-mode"] ?? "660", radix: 8) else { fail("--socket-mode takes an octal mode such as 660") }
-    exit(PoolMaster.run(ServeOptions(listen: listen, socketMode: mode, environmentFile: values["--env-file"])))
+    exit(PoolMaster.run(ServeOptions(listen: address("--listen"), listenPassword: address("--listen-password"),
+                                     socketMode: mode, environmentFile: values["--env-file"])))
 
 case "worker":
     Worker.run(environment: Environment.process())

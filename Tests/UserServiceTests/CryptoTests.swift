@@ -25,6 +25,10 @@ import Testing
         ]
         for (key, data, mac) in cases {
             #expect(Hex.encode(Digest.hmacSHA256(key: key, message: data)) == mac)
+            // A prepared key gives the same MAC, again and again.
+            let prepared = HMACKey(key)
+            #expect(Hex.encode(prepared.authenticate(data)) == mac)
+            #expect(Hex.encode(prepared.authenticate(data)) == mac)
         }
     }
 

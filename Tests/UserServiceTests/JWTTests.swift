@@ -7,16 +7,16 @@ import Testing
     @Test func rfc7515ExampleVerifies() throws {
         let key = Base64URL.decode(Array("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow".utf8))!
         let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-        let payload = try JWT.verify(token, keys: ["only": key], requireKeyID: false)
+        let payload = try JWT.verify(token, keys: ["only": HMACKey(key)], requireKeyID: false)
         #expect(payload["iss"] == "joe")
         #expect(payload["exp"] == .integer(1_300_819_380))
         #expect(payload["http://example.com/is_root"] == .bool(true))
         var tampered = token
         tampered.removeLast()
         tampered += "A"
-        #expect(throws: JWT.Failure.badSignature) { try JWT.verify(tampered, keys: ["only": key], requireKeyID: false) }
+        #expect(throws: JWT.Failure.badSignature) { try JWT.verify(tampered, keys: ["only": HMACKey(key)], requireKeyID: false) }
         // Without a kid the key cannot be chosen when the service requires one.
-        #expect(throws: JWT.Failure.unknownKey) { try JWT.verify(token, keys: ["only": key]) }
+        #expect(throws: JWT.Failure.unknownKey) { try JWT.verify(token, keys: ["only": HMACKey(key)]) }
     }
 
     func tokens(secret: String = String(repeating: "s", count: 32), minutes: Int = 30) throws -> AccessTokens {

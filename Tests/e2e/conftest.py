@@ -67,11 +67,12 @@ class Stack:
     """One pool + one nginx in a private folder, on a database of its own."""
 
     def __init__(self, name="stack", env=None, nginx_env=None, workers=2, database=None, site=None, notify_socket=None,
-                 start_nginx=True, binary=BIN, wrapper=(), migrations=MIGRATIONS):
+                 start_nginx=True, binary=BIN, wrapper=(), migrations=MIGRATIONS, password_workers=0):
         self.dir = os.path.join(RUN_DIR, f"{name}-{uuid.uuid4().hex[:8]}")
         os.makedirs(self.dir)
         os.chmod(self.dir, 0o755)
         self.socket_path = os.path.join(self.dir, "pool.sock")
+        self.password_socket_path = os.path.join(self.dir, "password.sock") if password_workers else None
         self.binary = binary
         self.wrapper = list(wrapper)
         self.database_url = database or create_database()
@@ -88,6 +89,8 @@ class Stack:
             "DRAIN_TIMEOUT_SECONDS": "10",
             "DB_CONNECT_TIMEOUT_SECONDS": "2",
         }
+        if password_workers:
+            self.settings["PASSWORD_WORKERS"] = str(password_workers)
         self.settings.update(env or {})
         self.write_env(self.settings)
         self.notify_socket = notify_socket
@@ -95,6 +98,7 @@ class Stack:
         self.https_port = free_port()
         self.nginx_env = {
             "USER_SERVICE_SOCKET": self.socket_path,
+            "USER_SERVICE_PASSWORD_SOCKET": self.password_socket_path or self.socket_path,
             "NGINX_HTTP_PORT": str(self.http_port),
             "NGINX_HTTPS_PORT": str(self.https_port),
             "NGINX_LISTEN_ADDRESS": "127.0.0.1",
@@ -112,7 +116,11 @@ class Stack:
         self.nginx = None
         self.start_pool()
         if start_nginx:
-            self.start_nginx()
+            try:
+                self.start_nginx()
+            except BaseException:
+                self.stop()  # a stack that failed to start leaves nothing running
+                raise
 
     # --- the pool -------------------------------------------------------------------------------------------
     def write_env(self, settings):
@@ -126,9 +134,10 @@ class Stack:
             env["NOTIFY_SOCKET"] = self.notify_socket
         self.pool_log_path = os.path.join(self.dir, "pool.log")
         self.pool_log_file = open(self.pool_log_path, "ab")
-        self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", f"unix:{self.socket_path}", "--socket-mode", "666",
-                                      "--env-file", self.env_file], env=env, stdout=self.pool_log_file,
-                                     stderr=subprocess.STDOUT)
+        password = ["--listen-password", f"unix:{self.password_socket_path}"] if self.password_socket_path else []
+        self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", f"unix:{self.socket_path}"] + password +
+                                     ["--socket-mode", "666", "--env-file", self.env_file], env=env,
+                                     stdout=self.pool_log_file, stderr=subprocess.STDOUT)
         if wait:
             wait_for(lambda: "pool ready" in self.pool_log() or self.pool.poll() is not None, message="pool ready")
             assert self.pool.poll() is None, self.pool_log()

@@ -80,6 +80,7 @@ def test_socket_activation_notify_and_reload_under_load(tmp_path):
     os.makedirs(run_dir)
     os.chmod(run_dir, 0o755)
     socket_path = os.path.join(run_dir, "activated.sock")
+    password_socket_path = os.path.join(run_dir, "activated-password.sock")
     notify_path = os.path.join(run_dir, "notify.sock")
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     notify.bind(notify_path)
@@ -87,15 +88,22 @@ def test_socket_activation_notify_and_reload_under_load(tmp_path):
     s = Stack("activated", workers=2, start_nginx=False)
     s.stop_pool()
     s.nginx_env["USER_SERVICE_SOCKET"] = socket_path
+    s.nginx_env["USER_SERVICE_PASSWORD_SOCKET"] = password_socket_path
     log = open(os.path.join(run_dir, "pool.log"), "wb")
-    pool = subprocess.Popen(["systemd-socket-activate", "-l", socket_path, "-E", f"NOTIFY_SOCKET={notify_path}",
-                             BIN, "serve", "--env-file", s.env_file], stdout=log, stderr=subprocess.STDOUT)
+    # Two sockets, as user-service.socket passes them: the main one, then the password workers' one.
+    pool = subprocess.Popen(["systemd-socket-activate", "-l", socket_path, "-l", password_socket_path,
+                             "-E", f"NOTIFY_SOCKET={notify_path}", BIN, "serve", "--env-file", s.env_file],
+                            stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_for(lambda: os.path.exists(socket_path), message="the activation socket")
-        os.chmod(socket_path, 0o666)  # systemd-socket-activate makes it 0644; the .socket unit sets the real mode
+        wait_for(lambda: os.path.exists(socket_path) and os.path.exists(password_socket_path), message="the sockets")
+        for path in (socket_path, password_socket_path):
+            os.chmod(path, 0o666)  # systemd-socket-activate makes them 0644; the .socket unit sets the real mode
         s.start_nginx()
         assert requests.get(s.url("/health"), timeout=15).status_code == 200  # the first connection starts the pool
         assert notify.recv(100) == b"READY=1"
+        user, tokens = new_user(requests, s)  # login and register through the password socket
+        assert requests.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).status_code == 200
+        assert "starting 2 workers and 2 password workers" in open(os.path.join(run_dir, "pool.log")).read()
         stop, results = threading.Event(), []
         threads = [threading.Thread(target=hammer, args=(s.url("/health"), stop, results)) for _ in range(4)]
         for t in threads:

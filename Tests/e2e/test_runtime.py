@@ -58,8 +58,7 @@ def test_mounted_under_two_prefixes_in_a_foreign_server(make_stack, http):
     # Outside the mounts the service is not reached at all.
     assert http.get(s.url("/health")).status_code == 404
     assert "user-service" not in http.get(s.url("/health")).text
-    log = s.pool_log()
-    assert "route=/health status=200" in log
+    wait_for(lambda: "route=/health status=200" in s.pool_log(), message="the request line")
 
 
 def test_killed_worker_is_replaced(make_stack, http):
@@ -180,6 +179,7 @@ def test_metrics_add_up_over_all_workers(make_stack):
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(lambda _: requests.get(s.url("/"), timeout=10).status_code, range(count)))
     assert statuses == [200] * count
+    wait_for(lambda: len(re.findall(r"route=/ status=200 ", s.pool_log())) == count, message="every request line")
     pids = set(re.findall(r"route=/ status=200 .* pid=(\d+)", s.pool_log()))
     assert len(pids) == 2, "both workers should have answered"
     metrics = requests.get(s.url("/metrics")).text
@@ -246,3 +246,31 @@ def test_body_limits(stack, http):
     # nginx refuses a body over the limit with the service's JSON shape.
     big = http.post(stack.url("/health"), data=b"x" * 200_000, headers={"Content-Type": "application/json"})
     assert big.status_code == 413 and big.json() == {"detail": "Request body too large"}
+
+
+def test_password_endpoints_have_workers_of_their_own(make_stack, http):
+    """nginx sends login, register and change-password to the password workers, so bcrypt never delays reads."""
+    from auth_helpers import bearer, login, register
+    from conftest import TableLock
+
+    s = make_stack(name="password-pool", workers=1, password_workers=1)
+    assert "starting 1 workers and 1 password workers" in s.pool_log()
+    user = register(http, s)
+    tokens = login(http, s, user["email"])
+    assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).status_code == 200
+    wait_for(lambda: "route=/api/v1/auth/me " in s.pool_log(), message="the /me line")
+    pids = {route: set(re.findall(rf"route={route} status=\d+ .* pid=(\d+)", s.pool_log()))
+            for route in ("/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/me")}
+    assert pids["/api/v1/auth/register"] == pids["/api/v1/auth/login"]
+    assert not pids["/api/v1/auth/login"] & pids["/api/v1/auth/me"]
+    # The only password worker is held inside a login; reads are still answered at once.
+    lock = TableLock(s.database_url, "login_throttle")
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        held = pool.submit(requests.post, s.url("/api/v1/auth/login"), json={"email": user["email"], "password": "x"},
+                           timeout=30)
+        lock.wait_for_waiter()
+        started = time.monotonic()
+        assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens), timeout=5).status_code == 200
+        assert time.monotonic() - started < 1
+        lock.release()
+        assert held.result().status_code == 401

@@ -14,17 +14,21 @@ struct AccessTokens {
     static let leewaySeconds: Int64 = 30
 
     let keyID: String
-    let keys: [String: [UInt8]]
+    let keys: [String: HMACKey]
     let issuer: String
     let audience: String
     let lifetimeSeconds: Int64
+    /// The exact header segment this service writes for each key, to skip parsing it on the hot path.
+    let knownHeaders: [(segment: [UInt8], key: HMACKey)]
 
     init(configuration: Configuration) {
         keyID = configuration.jwtKeyID
         keys = configuration.jwtPreviousKeys.merging([configuration.jwtKeyID: configuration.jwtSecretKey]) { _, current in current }
+            .mapValues(HMACKey.init)
         issuer = configuration.jwtIssuer
         audience = configuration.jwtAudience
         lifetimeSeconds = Int64(configuration.accessTokenExpireMinutes) * 60
+        knownHeaders = keys.map { (Array(JWT.encodedHeader(keyID: $0.key).utf8), $0.value) }
     }
 
     func issue(userID: String, sessionID: String, now: Int64 = Clock.unixSeconds()) -> String {
@@ -40,7 +44,7 @@ struct AccessTokens {
     /// The claims of a valid access token, or nil: bad signature, unknown key, expired, wrong issuer,
     /// audience or type all look the same to the caller.
     func verify(_ token: String, now: Int64 = Clock.unixSeconds()) -> AccessTokenClaims? {
-        guard let payload = try? JWT.verify(token, keys: keys),
+        guard let payload = try? JWT.verify(token, keys: keys, knownHeaders: knownHeaders),
               case .string(let subject)? = payload["sub"], case .string(let session)? = payload["sid"],
               case .integer(let expires)? = payload["exp"], case .integer(let issued)? = payload["iat"],
               payload["iss"] == .string(issuer), payload["type"] == "access",

@@ -9,35 +9,47 @@ enum JWT {
         case badSignature
     }
 
+    /// The header this service writes for `keyID`, base64url-encoded.
+    static func encodedHeader(keyID: String) -> String {
+        Base64URL.encode(JSONValue.object([("alg", "HS256"), ("typ", "JWT"), ("kid", .string(keyID))]).bytes)
+    }
+
     /// `header.payload.signature`, the header carrying `kid`.
-    static func sign(payload: JSONValue, keyID: String, key: [UInt8]) -> String {
-        let header = JSONValue.object([("alg", "HS256"), ("typ", "JWT"), ("kid", .string(keyID))])
-        let signingInput = Base64URL.encode(header.bytes) + "." + Base64URL.encode(payload.bytes)
-        return signingInput + "." + Base64URL.encode(Digest.hmacSHA256(key: key, message: Array(signingInput.utf8)))
+    static func sign(payload: JSONValue, keyID: String, key: HMACKey) -> String {
+        let signingInput = encodedHeader(keyID: keyID) + "." + Base64URL.encode(payload.bytes)
+        return signingInput + "." + Base64URL.encode(key.authenticate(Array(signingInput.utf8)))
     }
 
     /// Checks the signature with the key the header's `kid` names and returns the payload.
     ///
     /// The algorithm is pinned: `none` and anything but HS256 are refused whatever the header says, and
     /// key-bearing headers (`jku`, `jwk`, `x5u`) are ignored: keys come only from `keys`.
-    static func verify(_ token: String, keys: [String: [UInt8]], requireKeyID: Bool = true) throws(Failure) -> JSONValue {
+    static func verify(_ token: String, keys: [String: HMACKey], requireKeyID: Bool = true,
+                       knownHeaders: [(segment: [UInt8], key: HMACKey)] = []) throws(Failure) -> JSONValue {
         let bytes = Array(token.utf8)
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
-              let headerBytes = Base64URL.decode(parts[0]), let signature = Base64URL.decode(parts[2]),
-              let header = try? JSONParser.parse(headerBytes, maximumDepth: 4)
-        else { throw .malformed }
-        guard header["alg"] == "HS256" else { throw .unsupportedAlgorithm }
-        let key: [UInt8]
-        if case .string(let keyID)? = header["kid"] {
-            guard let known = keys[keyID] else { throw .unknownKey }
-            key = known
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, let signature = Base64URL.decode(parts[2]) else {
+            throw .malformed
+        }
+        let key: HMACKey
+        if let known = knownHeaders.first(where: { $0.segment.elementsEqual(parts[0]) }) {
+            // Byte for byte the header this service writes: no need to parse it.
+            key = known.key
         } else {
-            guard !requireKeyID, keys.count == 1, let only = keys.values.first else { throw .unknownKey }
-            key = only
+            guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes, maximumDepth: 4) else {
+                throw .malformed
+            }
+            guard header["alg"] == "HS256" else { throw .unsupportedAlgorithm }
+            if case .string(let keyID)? = header["kid"] {
+                guard let known = keys[keyID] else { throw .unknownKey }
+                key = known
+            } else {
+                guard !requireKeyID, keys.count == 1, let only = keys.values.first else { throw .unknownKey }
+                key = only
+            }
         }
         let signingInput = bytes[0..<(parts[0].count + 1 + parts[1].count)]
-        guard ConstantTime.equals(Digest.hmacSHA256(key: key, message: signingInput), signature) else { throw .badSignature }
+        guard ConstantTime.equals(key.authenticate(signingInput), signature) else { throw .badSignature }
         guard let payloadBytes = Base64URL.decode(parts[1]), let payload = try? JSONParser.parse(payloadBytes, maximumDepth: 8),
               case .object = payload
         else { throw .malformed }

@@ -14,6 +14,8 @@ public struct Configuration: Sendable {
     public var bcryptRounds: Int
     public var passwordPolicy: PasswordPolicy
     public var workers: Int
+    /// Workers on the password socket, when the pool has one (see `serve --listen-password`).
+    public var passwordWorkers: Int
     public var maxBodyBytes: Int
     public var drainTimeoutSeconds: Int
     public var dbStatementTimeoutMilliseconds: Int
@@ -62,6 +64,7 @@ public struct Configuration: Sendable {
                 requireLowercase: try reader.boolean("PASSWORD_REQUIRE_LOWERCASE", default: true),
                 requireDigit: try reader.boolean("PASSWORD_REQUIRE_DIGIT", default: true)),
             workers: try reader.integer("WORKERS", default: defaultWorkers, range: 1...256),
+            passwordWorkers: try reader.integer("PASSWORD_WORKERS", default: defaultWorkers, range: 1...256),
             maxBodyBytes: try reader.integer("MAX_BODY_BYTES", default: 65536, range: 1024...(16 << 20)),
             drainTimeoutSeconds: try reader.integer("DRAIN_TIMEOUT_SECONDS", default: 10, range: 1...600),
             dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),

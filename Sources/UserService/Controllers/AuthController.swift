@@ -66,7 +66,7 @@ struct AuthController {
         try body.finish()
         let user = try users.create(email: email!, username: username!, fullName: fullName ?? nil,
                                     hashedPassword: try hasher.hash(password!))
-        return .json(user.json, status: .created)
+        return user.response(status: .created)
     }
 
     // MARK: POST /login
@@ -144,7 +144,7 @@ struct AuthController {
     // MARK: GET /me
 
     func me(_ context: RequestContext) throws -> HTTPResponse {
-        .json(try authenticator.authenticate(context.request).user.json)
+        try authenticator.authenticate(context.request).user.response()
     }
 
     // MARK: POST /change-password

@@ -128,56 +128,58 @@ public struct JSONParser {
 
     private mutating func parseString() throws(Failure) -> String {
         index += 1
-        var scalars = String.UnicodeScalarView()
-        var runStart = index
-        var plain: [UInt8] = []
-        func flush(_ end: Int) { plain.append(contentsOf: bytes[runStart..<end]) }
+        // Fast path: no escapes, so the string is the bytes up to the closing quote.
+        var end = index
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            guard let text = String(validating: bytes[index..<end], as: UTF8.self) else { throw failure("Invalid UTF-8") }
+            index = end + 1
+            return text
+        }
+        var plain: [UInt8] = Array(bytes[index..<end])
+        index = end
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                flush(index)
                 index += 1
                 guard let text = String(validating: plain, as: UTF8.self) else { throw failure("Invalid UTF-8") }
-                scalars.append(contentsOf: text.unicodeScalars)
-                return String(scalars)
+                return text
             }
             if byte < 0x20 { throw failure("Invalid control character") }
-            if byte == UInt8(ascii: "\\") {
-                flush(index)
-                index += 1
-                guard index < bytes.count else { break }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): plain.append(0x22)
-                case UInt8(ascii: "\\"): plain.append(0x5C)
-                case UInt8(ascii: "/"): plain.append(0x2F)
-                case UInt8(ascii: "b"): plain.append(0x08)
-                case UInt8(ascii: "f"): plain.append(0x0C)
-                case UInt8(ascii: "n"): plain.append(0x0A)
-                case UInt8(ascii: "r"): plain.append(0x0D)
-                case UInt8(ascii: "t"): plain.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code) {
-                        // A high surrogate must be followed by an escaped low surrogate.
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
-                            throw failure("Invalid \\uXXXX escape")
-                        }
-                        index += 2
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw failure("Invalid \\uXXXX escape") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw failure("Invalid \\uXXXX escape") }
-                    plain.append(contentsOf: Array(String(Character(scalar)).utf8))
-                default:
-                    throw failure("Invalid \\escape")
-                }
-                runStart = index
+            index += 1
+            guard byte == UInt8(ascii: "\\") else {
+                plain.append(byte)
                 continue
             }
+            guard index < bytes.count else { break }
+            let escape = bytes[index]
             index += 1
+            switch escape {
+            case UInt8(ascii: "\""): plain.append(0x22)
+            case UInt8(ascii: "\\"): plain.append(0x5C)
+            case UInt8(ascii: "/"): plain.append(0x2F)
+            case UInt8(ascii: "b"): plain.append(0x08)
+            case UInt8(ascii: "f"): plain.append(0x0C)
+            case UInt8(ascii: "n"): plain.append(0x0A)
+            case UInt8(ascii: "r"): plain.append(0x0D)
+            case UInt8(ascii: "t"): plain.append(0x09)
+            case UInt8(ascii: "u"):
+                var code = try hex4()
+                if (0xD800..<0xDC00).contains(code) {
+                    // A high surrogate must be followed by an escaped low surrogate.
+                    guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                        throw failure("Invalid \\uXXXX escape")
+                    }
+                    index += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw failure("Invalid \\uXXXX escape") }
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                }
+                guard let scalar = Unicode.Scalar(code) else { throw failure("Invalid \\uXXXX escape") }
+                plain.append(contentsOf: Array(String(Character(scalar)).utf8))
+            default:
+                throw failure("Invalid \\escape")
+            }
         }
         throw failure("Unterminated string")
     }

@@ -31,20 +31,25 @@ struct SessionRepository {
         return session
     }
 
-    /// Every authenticated request: the user of a live session, in one round trip. "Last seen" is written only
-    /// when older than `lastSeenInterval` seconds, so a read does not become a write on every request.
+    /// Every authenticated request: the user of a live session, in one round trip, and whether its "last seen"
+    /// is older than `lastSeenInterval` seconds. Only then is it written (a second, rare statement), so reads
+    /// do not become writes.
     static let authenticate = PreparedStatement("session_authenticate", """
-        WITH touched AS (
-            UPDATE user_sessions SET last_seen_at = now()
-            WHERE id = $1 AND last_seen_at < now() - make_interval(secs => $3) AND revoked_at IS NULL
-        )
-        SELECT \(UserRecord.columns) FROM user_sessions s JOIN users u ON u.id = s.user_id
+        SELECT \(UserRecord.columns), s.last_seen_at < now() - make_interval(secs => $3)
+        FROM user_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active
+        """)
+    static let touch = PreparedStatement("session_touch", """
+        UPDATE user_sessions SET last_seen_at = now() WHERE id = $1 AND last_seen_at < now() - make_interval(secs => $2)
         """)
 
     func authenticate(sessionID: String, userID: String, lastSeenInterval: Int) throws -> UserRecord? {
         try database.withConnection(retry: true) { connection in
-            try connection.query(Self.authenticate, [sessionID, userID, lastSeenInterval]).first.map { try UserRecord($0) }
+            guard let row = try connection.query(Self.authenticate, [sessionID, userID, lastSeenInterval]).first else { return nil }
+            if try row.bool(UserRecord.columnCount) == true {
+                try connection.query(Self.touch, [sessionID, lastSeenInterval])
+            }
+            return try UserRecord(row)
         }
     }
 

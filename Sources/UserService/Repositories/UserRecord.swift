@@ -34,13 +34,23 @@ struct UserRecord {
         lastLogin = try row.timestamp(offset + 9)
     }
 
-    /// The seed's `UserResponse`.
-    var json: JSONValue {
-        .object([
-            ("id", .string(id)), ("email", .string(email)), ("username", .string(username)),
-            ("full_name", .optional(fullName)), ("is_active", .bool(isActive)), ("is_verified", .bool(isVerified)),
-            ("is_premium", .bool(isPremium)), ("created_at", .string(createdAt.iso8601)),
-            ("updated_at", .string(updatedAt.iso8601)), ("last_login", .optional(lastLogin?.iso8601)),
-        ])
+    /// The seed's `UserResponse`, written straight to bytes: it is the body of every `GET /me`.
+    var jsonBytes: [UInt8] {
+        var writer = JSONObjectWriter()
+        writer.field("id", id)
+        writer.field("email", email)
+        writer.field("username", username)
+        writer.field("full_name", fullName)
+        writer.field("is_active", isActive)
+        writer.field("is_verified", isVerified)
+        writer.field("is_premium", isPremium)
+        writer.field("created_at", createdAt.iso8601)
+        writer.field("updated_at", updatedAt.iso8601)
+        writer.field("last_login", lastLogin?.iso8601)
+        return writer.finish()
+    }
+
+    func response(status: HTTPStatus = .ok) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: jsonBytes)
     }
 }
