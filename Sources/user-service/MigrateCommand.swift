@@ -9,7 +9,7 @@ enum MigrateCommand {
             return 1
         }
         let directory = environment["MIGRATIONS_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "Migrations"
-        do {
+        return runReportingFailure("migrate") {
             let migrator = try Migrator(directory: directory)
             // Migrations may run long: no statement timeout here.
             let connection = try PostgresConnection(ConnectionOptions(url: url, connectTimeoutSeconds: 10, statementTimeoutMilliseconds: 0,
@@ -18,17 +18,10 @@ enum MigrateCommand {
                 let status = try migrator.status(connection)
                 for applied in status.applied { print("applied  \(applied.name)") }
                 for pending in status.pending { print("pending  \(pending.name)") }
-                return 0
+                return
             }
             let applied = try migrator.migrate(connection) { Log.write("user-service: \($0)") }
             Log.write("user-service: \(applied.isEmpty ? "database is up to date" : "applied \(applied.count) migration(s)")")
-            return 0
-        } catch let error as PostgresError where error.kind == .connectionFailed {
-            Log.write("user-service: cannot connect to the database: \(error.serverMessage.split(separator: "\n").first ?? "")")
-            return 1
-        } catch {
-            Log.write("user-service: migrate failed: \(error)")
-            return 1
         }
     }
 }

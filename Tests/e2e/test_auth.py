@@ -18,28 +18,35 @@ from conftest import psql
 
 # --- the seed's examples ----------------------------------------------------------------------------------------
 
+SEED_README = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "seed", "user-service-README.md")
+
+
 def test_seed_curl_examples_run_as_written(stack):
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "seed", "user-service-README.md")).read() \
-        if os.path.exists(os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "seed")) else None
-    name = uuid.uuid4().hex[:8]
-    register_cmd = ['curl', '-s', '-w', '\n%{http_code}', '-X', 'POST', stack.url("/api/v1/auth/register"),
-                    '-H', 'Content-Type: application/json',
-                    '-d', json.dumps({"email": f"user{name}@example.com", "username": f"testuser{name}",
-                                      "full_name": "Test User", "password": "SecurePass123",
-                                      "confirm_password": "SecurePass123"})]
-    if readme:
-        assert '"password": "SecurePass123"' in readme and "/api/v1/auth/register" in readme
-    out = subprocess.run(register_cmd, capture_output=True, text=True).stdout
-    body, status = out.rsplit("\n", 1)
-    assert status == "201"
-    user = json.loads(body)
-    assert user["email"] == f"user{name}@example.com" and user["username"] == f"testuser{name}"
-    login_cmd = ['curl', '-s', '-w', '\n%{http_code}', '-X', 'POST', stack.url("/api/v1/auth/login"),
-                 '-H', 'Content-Type: application/json',
-                 '-d', json.dumps({"email": f"user{name}@example.com", "password": "SecurePass123"})]
-    body, status = subprocess.run(login_cmd, capture_output=True, text=True).stdout.rsplit("\n", 1)
-    assert status == "200"
-    tokens = json.loads(body)
+    """The replaced service's README examples, byte for byte, only pointed at this stack's port."""
+    register_body = """{
+    "email": "user@example.com",
+    "username": "testuser",
+    "full_name": "Test User",
+    "password": "SecurePass123",
+    "confirm_password": "SecurePass123"
+  }"""
+    login_body = """{
+    "email": "user@example.com",
+    "password": "SecurePass123"
+  }"""
+    if os.path.exists(SEED_README):
+        readme = open(SEED_README).read()
+        assert register_body in readme and login_body in readme
+    def curl(path, body):
+        out = subprocess.run(["curl", "-s", "-w", "\n%{http_code}", "-X", "POST", stack.url(path),
+                              "-H", "Content-Type: application/json", "-d", body], capture_output=True, text=True).stdout
+        text, status = out.rsplit("\n", 1)
+        return int(status), json.loads(text)
+
+    status, user = curl("/api/v1/auth/register", register_body)
+    assert status == 201 and user["email"] == "user@example.com" and user["username"] == "testuser"
+    status, tokens = curl("/api/v1/auth/login", login_body)
+    assert status == 200
     assert set(tokens) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert tokens["token_type"] == "bearer" and tokens["expires_in"] == 1800
 

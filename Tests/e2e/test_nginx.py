@@ -61,7 +61,7 @@ def test_cors_preflight_and_simple_requests(cors_stack, http):
         "Origin": "https://evil.example.com", "Access-Control-Request-Method": "POST"})
     assert not any(h.lower().startswith("access-control-") for h in refused.headers)
 
-    for path, status in (("/", 200), ("/api/v1/auth/nothing", 404)):
+    for path, status in (("/", 200), ("/api/v1/auth/nothing", 404), ("/api/v1/auth/me", 401)):
         simple = http.get(cors_stack.url(path), headers={"Origin": "https://app.example.com"})
         assert simple.status_code == status
         assert simple.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
