@@ -2,9 +2,11 @@
 import os
 import subprocess
 import time
+import uuid
 
 import requests
 
+from auth_helpers import bearer, new_user
 from conftest import BIN, MIGRATIONS, ROOT, RUN_DIR, Stack, create_database, free_port, migrate, psql
 
 
@@ -89,3 +91,31 @@ def test_outage_answers_503_quickly_and_recovers_without_restarting_the_pool(tmp
         if stack:
             stack.stop()
         subprocess.run([script, "stop", pg_dir])
+
+
+def test_separate_roles_owner_migrates_and_the_pool_has_data_rights_only(make_stack):
+    """docs/deploy.md's two roles: migrate as the schema owner, serve as a role with data rights only."""
+    suffix = uuid.uuid4().hex[:8]
+    owner, app = f"owner_{suffix}", f"app_{suffix}"
+    psql(f"CREATE ROLE {owner} LOGIN; CREATE ROLE {app} LOGIN")
+    url = create_database()
+    name = url.rsplit("/", 1)[1]
+    psql(f"ALTER DATABASE {name} OWNER TO {owner}")
+    psql(f"""ALTER SCHEMA public OWNER TO {owner};
+             REVOKE ALL ON SCHEMA public FROM PUBLIC;
+             GRANT USAGE ON SCHEMA public TO {app};
+             ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app};
+             ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app};""", url=url)
+    owner_url = url.replace("postgres@", f"{owner}@")
+    app_url = url.replace("postgres@", f"{app}@")
+    result = migrate(app_url, extra_env={"MIGRATION_DATABASE_URL": owner_url})
+    assert result.returncode == 0, result.stderr
+    assert psql("SELECT tableowner FROM pg_tables WHERE tablename = 'users'", url=url) == owner
+    stack = make_stack(name="roles", workers=1, database=app_url)
+    with requests.Session() as http:
+        user, tokens = new_user(http, stack)
+        assert http.get(stack.url("/api/v1/auth/me"), headers=bearer(tokens)).json()["id"] == user["id"]
+        assert http.post(stack.url("/api/v1/auth/logout"), headers=bearer(tokens)).status_code == 200
+    # The pool's role cannot change the schema.
+    denied = subprocess.run(["psql", "-X", "-q", app_url, "-c", "DROP TABLE security_events"], capture_output=True, text=True)
+    assert denied.returncode != 0 and "must be owner" in denied.stderr
