@@ -1,6 +1,6 @@
 internal import COpenSSL
 
-/// SHA-256 and HMAC-SHA256 through OpenSSL's libcrypto.
+/// SHA-256 through OpenSSL's libcrypto (HMAC-SHA256: `HMACKey`).
 public enum Digest {
     public static let sha256Length = 32
 
@@ -20,22 +20,6 @@ public enum Digest {
             EVP_Digest(input.baseAddress, input.count, out.baseAddress, &length, EVP_sha256(), nil)
         }
         precondition(ok == 1 && length == UInt32(sha256Length), "EVP_Digest(SHA-256) failed")
-        return output
-    }
-
-    @inlinable
-    public static func hmacSHA256<Key: Collection<UInt8>, Message: Collection<UInt8>>(key: Key, message: Message) -> [UInt8] {
-        key.withContiguousBytes { keyBytes in message.withContiguousBytes { hmacSHA256(key: keyBytes, message: $0) } }
-    }
-
-    @usableFromInline
-    static func hmacSHA256(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: sha256Length)
-        var length: UInt32 = 0
-        let result = output.withUnsafeMutableBufferPointer { out in
-            HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), message.baseAddress, message.count, out.baseAddress, &length)
-        }
-        precondition(result != nil && length == UInt32(sha256Length), "HMAC-SHA256 failed")
         return output
     }
 }

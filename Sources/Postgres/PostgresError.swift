@@ -55,11 +55,7 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public var description: String { code }
 
     public static let uniqueViolation = SQLState("23505")
-    public static let foreignKeyViolation = SQLState("23503")
     public static let notNullViolation = SQLState("23502")
     public static let checkViolation = SQLState("23514")
-    public static let serializationFailure = SQLState("40001")
     public static let queryCanceled = SQLState("57014")
-    public static let lockNotAvailable = SQLState("55P03")
-    public static let invalidTextRepresentation = SQLState("22P02")
 }

@@ -24,11 +24,10 @@ import Testing
              "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
         ]
         for (key, data, mac) in cases {
-            #expect(Hex.encode(Digest.hmacSHA256(key: key, message: data)) == mac)
             // A prepared key gives the same MAC, again and again.
             let prepared = HMACKey(key)
             #expect(Hex.encode(prepared.authenticate(data)) == mac)
-            #expect(Hex.encode(prepared.authenticate(data)) == mac)
+            #expect(Hex.encode(prepared.authenticate(data[...])) == mac)
         }
     }
 

@@ -44,7 +44,7 @@ import Testing
 
     func forge(_ header: JSONValue, _ payload: JSONValue, key: [UInt8]) -> String {
         let input = Base64URL.encode(header.bytes) + "." + Base64URL.encode(payload.bytes)
-        return input + "." + Base64URL.encode(Digest.hmacSHA256(key: key, message: Array(input.utf8)))
+        return input + "." + Base64URL.encode(HMACKey(key).authenticate(Array(input.utf8)))
     }
 
     @Test func refusesEverythingElse() throws {

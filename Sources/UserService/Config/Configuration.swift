@@ -32,11 +32,6 @@ public struct Configuration: Sendable {
     /// Lines to log once at start (settings accepted but meaningless here).
     public var warnings: [String] = []
 
-    public var connectionOptions: ConnectionSettings {
-        ConnectionSettings(url: databaseURL, connectTimeoutSeconds: dbConnectTimeoutSeconds,
-                           statementTimeoutMilliseconds: dbStatementTimeoutMilliseconds)
-    }
-
     /// Reads the configuration. Errors name the variable and the problem, never the value.
     public static func load(from environment: [String: String], defaultWorkers: Int) throws(ConfigurationError) -> Configuration {
         let reader = Reader(environment: environment)
@@ -142,11 +137,4 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
     public let variable: String
     public let problem: String
     public var description: String { "configuration error: \(variable) \(problem)" }
-}
-
-/// How the worker connects to PostgreSQL (mirrors the Postgres module's options without exposing it).
-public struct ConnectionSettings: Sendable {
-    public var url: String
-    public var connectTimeoutSeconds: Int
-    public var statementTimeoutMilliseconds: Int
 }

@@ -29,18 +29,6 @@ public enum JSONValue: Equatable, Sendable {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
-
-    /// The name Pydantic uses for this value's type in messages.
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .number, .integer: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
-    }
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral {
