@@ -46,12 +46,22 @@ public final class Application {
         case .methodNotAllowed(let allowed):
             response = errorResponse(APIError.methodNotAllowed(allowed: allowed))
         case .notFound:
-            response = errorResponse(APIError.notFound)
+            response = redirectWithoutTrailingSlash(request) ?? errorResponse(APIError.notFound)
         }
         if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
         metrics.recordRequest(row: ServiceMetrics.row(routeIndex: routeIndex, method: request.method),
                               status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)
         return Outcome(response: response, route: route)
+    }
+
+    /// FastAPI's `redirect_slashes`: `/api/v1/auth/me/` answers 307 to `/api/v1/auth/me` when that route exists.
+    /// The link keeps the mount point, so it works under any prefix.
+    private func redirectWithoutTrailingSlash(_ request: HTTPRequest) -> HTTPResponse? {
+        guard request.path.count > 1, request.path.hasSuffix("/") else { return nil }
+        let trimmed = String(request.path.dropLast())
+        guard case .found = router.match(method: request.method, path: trimmed) else { return nil }
+        let location = request.mountPath + trimmed + (request.query.isEmpty ? "" : "?" + request.query)
+        return HTTPResponse(status: .temporaryRedirect, headers: [("Location", location)])
     }
 
     /// The one place where errors become HTTP answers.

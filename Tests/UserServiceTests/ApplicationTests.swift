@@ -33,6 +33,16 @@ import Testing
         #expect(wrong.response.header("Allow") == "GET")
     }
 
+    @Test func trailingSlashRedirectsKeepingTheMountPoint() throws {
+        let app = try application()
+        let outcome = app.respond(to: HTTPRequest(method: "GET", path: "/health/", mountPath: "/users-svc", query: "a=1"))
+        #expect(outcome.response.status == .temporaryRedirect)
+        #expect(outcome.response.header("Location") == "/users-svc/health?a=1")
+        // Only toward a route that exists, for that method.
+        #expect(app.respond(to: HTTPRequest(method: "GET", path: "/nothing/")).response.status == .notFound)
+        #expect(app.respond(to: HTTPRequest(method: "POST", path: "/health/")).response.status == .notFound)
+    }
+
     @Test func bodyOverTheLimitIsRefusedBeforeParsing() throws {
         let app = try application(maxBody: 1024)
         let outcome = app.respond(to: HTTPRequest(method: "GET", path: "/", contentLength: 5000))

@@ -55,6 +55,9 @@ def test_mounted_under_two_prefixes_in_a_foreign_server(make_stack, http):
         assert http.get(s.url(prefix + "/")).json()["service"] == "user-service"
         assert http.get(s.url(prefix + "/health")).json()["status"] == "healthy"
         assert http.get(s.url(prefix + "/nope")).json() == {"detail": "Not Found"}
+        # FastAPI's trailing-slash redirect points under the same prefix.
+        redirect = http.get(s.url(prefix + "/health/"), allow_redirects=False)
+        assert redirect.status_code == 307 and redirect.headers["Location"] == prefix + "/health"
     # Outside the mounts the service is not reached at all.
     assert http.get(s.url("/health")).status_code == 404
     assert "user-service" not in http.get(s.url("/health")).text

@@ -8,6 +8,7 @@ public struct HTTPStatus: Hashable, Sendable {
     public init(_ code: Int) { self.code = code }
 
     public static let ok = HTTPStatus(200), created = HTTPStatus(201), noContent = HTTPStatus(204)
+    public static let temporaryRedirect = HTTPStatus(307)
     public static let badRequest = HTTPStatus(400), unauthorized = HTTPStatus(401), forbidden = HTTPStatus(403)
     public static let notFound = HTTPStatus(404), methodNotAllowed = HTTPStatus(405), conflict = HTTPStatus(409)
     public static let contentTooLarge = HTTPStatus(413), unprocessableEntity = HTTPStatus(422)
@@ -19,6 +20,7 @@ public struct HTTPStatus: Hashable, Sendable {
         case 200: return "OK"
         case 201: return "Created"
         case 204: return "No Content"
+        case 307: return "Temporary Redirect"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
         case 403: return "Forbidden"

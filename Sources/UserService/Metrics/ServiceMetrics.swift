@@ -5,8 +5,8 @@ import Metrics
 /// Layout after `PoolCounter.applicationBase`: per label row (each route, then one "unmatched" row per
 /// method) a count per status, then per row a duration histogram; then database errors and security events.
 public struct ServiceMetrics {
-    static let statuses = [200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 502, 503]
-    static let statusSlots = 16  // the statuses above, then "other"
+    static let statuses = [200, 201, 204, 307, 400, 401, 403, 404, 405, 409, 413, 422, 429, 500, 502, 503]
+    static let statusSlots = 17  // the statuses above, then "other"
     static let bucketBounds: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
     static let histogramSlots = bucketBounds.count + 3  // buckets, +Inf, count, sum in microseconds
     static let maximumRoutes = 96
