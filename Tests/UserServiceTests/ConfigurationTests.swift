@@ -14,33 +14,30 @@ import Testing
         #expect(configuration.warnings.isEmpty)
     }
 
-    @Test func shortSecretIsRefusedWithoutEchoingIt() {
+    /// The error for `minimal` with `name` set to `value`.
+    func refusal(_ name: String, _ value: String) -> ConfigurationError? {
         var environment = minimal
-        environment["JWT_SECRET_KEY"] = "tooshort-but-secret"
+        environment[name] = value
         do {
             _ = try Configuration.load(from: environment, defaultWorkers: 1)
-            Issue.record("accepted")
+            return nil
         } catch {
-            #expect(error.variable == "JWT_SECRET_KEY")
-            #expect(!error.description.contains("tooshort"))
+            return error
         }
     }
 
-    @Test func missingAndMalformedVariablesAreNamed() {
+    @Test func shortSecretIsRefusedWithoutEchoingIt() throws {
+        let error = try #require(refusal("JWT_SECRET_KEY", "tooshort-but-secret"))
+        #expect(error.variable == "JWT_SECRET_KEY")
+        #expect(!error.description.contains("tooshort"))
+    }
+
+    @Test func missingAndMalformedVariablesAreNamed() throws {
         #expect(throws: ConfigurationError(variable: "DATABASE_URL", problem: "is required")) {
             _ = try Configuration.load(from: ["JWT_SECRET_KEY": secret], defaultWorkers: 1)
         }
-        var environment = minimal
-        environment["WORKERS"] = "lots"
-        do {
-            _ = try Configuration.load(from: environment, defaultWorkers: 1)
-            Issue.record("accepted")
-        } catch {
-            #expect(error.description == "configuration error: WORKERS must be an integer from 1 to 256")
-        }
-        environment = minimal
-        environment["BCRYPT_ROUNDS"] = "3"
-        #expect(throws: ConfigurationError.self) { _ = try Configuration.load(from: environment, defaultWorkers: 1) }
+        #expect(try #require(refusal("WORKERS", "lots")).description == "configuration error: WORKERS must be an integer from 1 to 256")
+        #expect(refusal("BCRYPT_ROUNDS", "3")?.variable == "BCRYPT_ROUNDS")
     }
 
     @Test func poolSizeVariablesAreAcceptedWithAWarning() throws {
