@@ -272,3 +272,26 @@ def test_pool_syscalls_stay_inside_the_units_filter_and_no_memory_is_writable_an
     assert {"accept", "poll", "signalfd4", "memfd_create"} <= used  # the trace saw the pool at work
     outside = sorted(used - allowed - {"execve"})  # execve of the binary itself happens before the filter applies
     assert outside == [], outside
+
+
+def test_the_real_env_file_is_made_once_with_its_own_secret(tmp_path):
+    """What `make install` (no DESTDIR) and the package's postinst run on the target host."""
+    script = os.path.join(ROOT, "scripts", "create-env-file")
+    path = tmp_path / "etc" / "user-service.env"
+    env = dict(os.environ, USER_SERVICE_GROUP="nogroup")  # an existing group: the test host gets no new user
+    subprocess.run([script, str(path), "/usr/share/user-service"], env=env, check=True, capture_output=True)
+    stat = os.stat(path)
+    assert oct(stat.st_mode & 0o777) == "0o640"
+    assert stat.st_uid == 0 and stat.st_gid == int(subprocess.run(["getent", "group", "nogroup"], capture_output=True,
+                                                                  text=True).stdout.split(":")[2])
+    text = path.read_text()
+    secret = re.search(r"^JWT_SECRET_KEY=([0-9a-f]{64})$", text, re.M).group(1)
+    assert "MIGRATIONS_DIR=/usr/share/user-service/migrations" in text
+    # Never overwritten: a second run keeps the secret (and anything the sysadmin changed).
+    path.write_text(text + "DATABASE_URL=postgresql://edited\n")
+    subprocess.run([script, str(path), "/usr/share/user-service"], env=env, check=True, capture_output=True)
+    assert secret in path.read_text() and "postgresql://edited" in path.read_text()
+    # Another host gets another secret.
+    other = tmp_path / "other.env"
+    subprocess.run([script, str(other), "/usr/share/user-service"], env=env, check=True, capture_output=True)
+    assert secret not in other.read_text()
