@@ -26,8 +26,9 @@ public final class PoolMaster {
     private var supervisor: PoolSupervisor
     private let spawner: WorkerSpawner
     private let sockets: ListeningSockets
-    /// Slots below this serve the main socket; the rest serve the password socket.
+    /// Slots below `mainWorkers` serve the main socket; the next `passwordWorkers` the password socket.
     private let mainWorkers: Int
+    private let passwordWorkers: Int
     private let counters: SharedCounters
     private let notifier: SystemdNotifier
     private let signals: Int32
@@ -61,14 +62,13 @@ public final class PoolMaster {
                                 countersFD: try SystemCalls.moveHigh(dup(counters.fileDescriptor)))
         notifier = SystemdNotifier(environment: inherited)
         mainWorkers = configuration.workers
-        let passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
+        passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
         supervisor = PoolSupervisor(settings: .init(
             workerCount: mainWorkers + passwordWorkers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
         currentEnvironment = environment
     }
 
     private func loop() -> Int32 {
-        let passwordWorkers = supervisor.settings.workerCount - mainWorkers
         Log.write("user-service \(ServiceVersion.version): master \(getpid()) starting \(mainWorkers) workers"
             + (passwordWorkers > 0 ? " and \(passwordWorkers) password workers" : ""))
         if let code = perform(supervisor.handle(.start, now: SystemCalls.monotonicNanoseconds())) { return code }
@@ -124,7 +124,7 @@ public final class PoolMaster {
             let environment = try Environment.load(inherited, file: options.environmentFile)
             let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
             if configuration.workers != mainWorkers
-                || (sockets.password != nil && configuration.passwordWorkers != supervisor.settings.workerCount - mainWorkers) {
+                || (sockets.password != nil && configuration.passwordWorkers != passwordWorkers) {
                 Log.write("user-service: WORKERS or PASSWORD_WORKERS changed: new counts take effect at the next restart, not on reload")
             }
             nextEnvironment = environment

@@ -13,16 +13,16 @@ public final class Database {
     @discardableResult
     public func withConnection<T>(retry: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
         do {
+            return try attempt(body)
+        } catch let error as PostgresError where retry && error.kind == .connectionLost {
+            return try attempt(body)
+        }
+    }
+
+    /// One try; a connection found broken or unreachable is dropped, so the next call opens a fresh one.
+    private func attempt<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+        do {
             return try body(try open())
-        } catch let error as PostgresError where error.kind == .connectionLost {
-            connection = nil
-            guard retry else { throw error }
-            do {
-                return try body(try open())
-            } catch let error as PostgresError where error.isUnavailable {
-                connection = nil
-                throw error
-            }
         } catch let error as PostgresError where error.isUnavailable {
             connection = nil
             throw error

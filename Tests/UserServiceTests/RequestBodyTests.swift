@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct RequestBodyTests {
     func request(_ body: String) -> HTTPRequest {
-        HTTPRequest(method: "POST", path: "/", contentType: "application/json", body: Array(body.utf8))
+        HTTPRequest(method: "POST", path: "/", body: Array(body.utf8))
     }
 
     @Test func malformedJSONIsFastAPIsJsonInvalid() {

@@ -47,7 +47,6 @@ public struct HTTPRequest: Sendable {
     public var query: String
     public var authorization: String?
     public var userAgent: String?
-    public var contentType: String?
     /// The declared body length; a body over the limit is not read.
     public var contentLength: Int
     public var body: [UInt8]
@@ -56,7 +55,7 @@ public struct HTTPRequest: Sendable {
     public var requestID: String?
 
     public init(method: String, path: String, mountPath: String = "", query: String = "", authorization: String? = nil,
-                userAgent: String? = nil, contentType: String? = nil, contentLength: Int? = nil, body: [UInt8] = [],
+                userAgent: String? = nil, contentLength: Int? = nil, body: [UInt8] = [],
                 remoteAddress: String? = nil, requestID: String? = nil) {
         self.method = method
         self.path = path
@@ -64,7 +63,6 @@ public struct HTTPRequest: Sendable {
         self.query = query
         self.authorization = authorization
         self.userAgent = userAgent
-        self.contentType = contentType
         self.contentLength = contentLength ?? body.count
         self.body = body
         self.remoteAddress = remoteAddress

@@ -88,33 +88,37 @@ struct SessionRepository {
         case allExcept(String)
     }
 
-    /// Revokes sessions of `userID` and their refresh tokens, recording `event`, in one statement; returns how
-    /// many sessions were live.
+    /// Revokes sessions of `userID` and their refresh tokens, recording `event` when any was live, in one
+    /// transaction; returns how many sessions were live.
     @discardableResult
     func revoke(userID: String, _ scope: Scope, event: SecurityEvent) throws -> Int {
-        let (condition, parameters): (String, [(any PostgresBindable)?]) = switch scope {
-        case .one(let id): ("AND id = $5", [userID, event.kind.rawValue, event.ipAddress, event.userAgent, id])
-        case .all: ("", [userID, event.kind.rawValue, event.ipAddress, event.userAgent])
-        case .allExcept(let id): ("AND id <> $5", [userID, event.kind.rawValue, event.ipAddress, event.userAgent, id])
-        }
-        let count = try database.withConnection { connection in
-            try connection.query("""
-                WITH revoked AS (
-                    UPDATE user_sessions SET revoked_at = now()
-                    WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() \(condition)
-                    RETURNING id
-                ), tokens AS (
-                    UPDATE refresh_tokens SET revoked_at = now()
-                    WHERE session_id IN (SELECT id FROM revoked) AND revoked_at IS NULL
-                ), event AS (
-                    INSERT INTO security_events (user_id, type, ip_address, user_agent)
-                    SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM revoked)
-                )
-                SELECT count(*) FROM revoked
-                """, parameters).first?.int(0) ?? 0
+        let count = try database.transaction { connection in
+            let count = try revoke(userID: userID, scope, on: connection)
+            if count > 0 { try events.record(event, on: connection) }
+            return count
         }
         if count > 0 { events.counted(event) }
         return count
+    }
+
+    /// The revocation itself, one statement on the caller's connection.
+    private func revoke(userID: String, _ scope: Scope, on connection: PostgresConnection) throws -> Int {
+        let (condition, parameters): (String, [(any PostgresBindable)?]) = switch scope {
+        case .one(let id): ("AND id = $2", [userID, id])
+        case .all: ("", [userID])
+        case .allExcept(let id): ("AND id <> $2", [userID, id])
+        }
+        return try connection.query("""
+            WITH revoked AS (
+                UPDATE user_sessions SET revoked_at = now()
+                WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() \(condition)
+                RETURNING id
+            ), tokens AS (
+                UPDATE refresh_tokens SET revoked_at = now()
+                WHERE session_id IN (SELECT id FROM revoked) AND revoked_at IS NULL
+            )
+            SELECT count(*) FROM revoked
+            """, parameters).first?.int(0) ?? 0
     }
 
     /// After a failed rotation: the session and user of a refresh token that was already used, and whether
@@ -159,12 +163,7 @@ struct SessionRepository {
     func changePassword(userID: String, newHash: String, keepSession: String, event: SecurityEvent) throws {
         try database.transaction { connection in
             try connection.query("UPDATE users SET hashed_password = $2, updated_at = now() WHERE id = $1", [userID, newHash])
-            try connection.query("""
-                WITH revoked AS (
-                    UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL RETURNING id
-                )
-                UPDATE refresh_tokens SET revoked_at = now() WHERE session_id IN (SELECT id FROM revoked) AND revoked_at IS NULL
-                """, [userID, keepSession])
+            _ = try revoke(userID: userID, .allExcept(keepSession), on: connection)
             try events.record(event, on: connection)
         }
         events.counted(event)
