@@ -52,7 +52,7 @@ final class FastCGIRequest {
     /// Writes a CGI-style response: `Status:` line, headers, blank line, body.
     func write(_ response: HTTPResponse) {
         var head = "Status: \(response.status.code) \(response.status.reasonPhrase)\r\n"
-        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        for (name, value) in response.headers where !HTTPResponse.isUnsafe((name, value)) { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(response.body.count)\r\n\r\n"
         var bytes = Array(head.utf8)
         bytes.append(contentsOf: response.body)

@@ -16,6 +16,7 @@ enum RequestReader {
             query: parameter("QUERY_STRING") ?? "",
             authorization: parameter("HTTP_AUTHORIZATION"),
             userAgent: parameter("HTTP_USER_AGENT"),
+            contentType: parameter("CONTENT_TYPE"),
             contentLength: contentLength,
             // A body over the limit is not read: the application answers 413 from the declared length.
             body: contentLength > 0 && contentLength <= bodyLimit ? body(contentLength) : [],

@@ -20,16 +20,16 @@ public enum Worker {
             Log.write("worker: \(error)")
             exit(1)
         }
-        let configuration: Configuration
         let counters: SharedCounters
+        let application: Application
         do {
-            configuration = try Configuration.load(from: environment, defaultWorkers: 1)
+            let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
             counters = try SharedCounters(fileDescriptor: countersFD, slotCount: PoolCounter.totalSlots)
+            application = try Application(configuration: configuration, counters: counters)
         } catch {
             Log.write("worker: \(error)")
             exit(1)
         }
-        let application = Application(configuration: configuration, counters: counters)
         FastCGILibrary.initialize()
         SystemCalls.setNonBlocking(listenFD)
         let request = FastCGIRequest(listenFD: listenFD)

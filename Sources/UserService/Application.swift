@@ -7,14 +7,17 @@ public final class Application {
     public let configuration: Configuration
     let services: Services
     let router: Router
+    private let jsonLimits: JSONParser.Limits
     private var metrics: ServiceMetrics { services.metrics }
 
-    public init(configuration: Configuration, counters: SharedCounters) {
+    /// Builds the worker's services; the dummy password hash is made here, at the configured cost.
+    public init(configuration: Configuration, counters: SharedCounters) throws {
         self.configuration = configuration
+        jsonLimits = JSONParser.Limits(maximumMembers: configuration.maxJSONMembers)
         let database = Database(ConnectionOptions(
             url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
             statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds))
-        services = Services(configuration: configuration, database: database, metrics: ServiceMetrics(counters: counters))
+        services = try Services(configuration: configuration, database: database, metrics: ServiceMetrics(counters: counters))
         router = buildRouter(services)
         services.routes = router.routes
     }
@@ -38,7 +41,7 @@ public final class Application {
                 response = errorResponse(APIError.bodyTooLarge)
             } else {
                 do {
-                    response = try matched.handler(RequestContext(request: request, parameters: parameters))
+                    response = try matched.handler(RequestContext(request: request, parameters: parameters, jsonLimits: jsonLimits))
                 } catch {
                     response = errorResponse(error, route: route)
                 }
@@ -60,7 +63,8 @@ public final class Application {
         guard request.path.count > 1, request.path.hasSuffix("/") else { return nil }
         let trimmed = String(request.path.dropLast())
         guard case .found = router.match(method: request.method, path: trimmed) else { return nil }
-        let location = request.mountPath + trimmed + (request.query.isEmpty ? "" : "?" + request.query)
+        // The path arrives percent-decoded: encoded again, a %0D in it cannot become a raw CR in the header.
+        let location = PercentEncoding.path(request.mountPath + trimmed) + (request.query.isEmpty ? "" : "?" + request.query)
         return HTTPResponse(status: .temporaryRedirect, headers: [("Location", location)])
     }
 
@@ -86,17 +90,20 @@ public final class Application {
 @available(*, unavailable)
 extension Application: Sendable {}
 
-/// What handlers share: configuration, the worker's database connection, the metrics and the route table.
+/// What handlers share: configuration, the worker's database connection, the metrics, the password hasher and
+/// the route table.
 final class Services {
     let configuration: Configuration
     let database: Database
     let metrics: ServiceMetrics
+    let hasher: PasswordHasher
     /// The router's table, set once it is built (for `/metrics` labels).
     var routes: [Router.Route] = []
 
-    init(configuration: Configuration, database: Database, metrics: ServiceMetrics) {
+    init(configuration: Configuration, database: Database, metrics: ServiceMetrics) throws {
         self.configuration = configuration
         self.database = database
         self.metrics = metrics
+        hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
     }
 }

@@ -7,10 +7,10 @@ import Testing
     func application(maxBody: Int = 1024) throws -> Application {
         var configuration = try Configuration.load(from: [
             "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/unreachable", "JWT_SECRET_KEY": String(repeating: "k", count: 32),
-            "MAX_BODY_BYTES": String(maxBody), "DB_CONNECT_TIMEOUT_SECONDS": "1",
+            "MAX_BODY_BYTES": String(maxBody), "DB_CONNECT_TIMEOUT_SECONDS": "1", "BCRYPT_ROUNDS": "4",
         ], defaultWorkers: 1)
         configuration.migrationsDirectory = shippedMigrationsPath()
-        return Application(configuration: configuration, counters: try SharedCounters.create(slotCount: PoolCounter.totalSlots))
+        return try Application(configuration: configuration, counters: try SharedCounters.create(slotCount: PoolCounter.totalSlots))
     }
 
     func body(_ response: HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }
@@ -41,6 +41,16 @@ import Testing
         // Only toward a route that exists, for that method.
         #expect(app.respond(to: HTTPRequest(method: "GET", path: "/nothing/")).response.status == .notFound)
         #expect(app.respond(to: HTTPRequest(method: "POST", path: "/health/")).response.status == .notFound)
+    }
+
+    /// The path arrives decoded: a %0D in it must not become a raw CR in the Location header.
+    @Test func redirectLocationsNeverCarryControlCharacters() throws {
+        let app = try application()
+        let outcome = app.respond(to: HTTPRequest(method: "DELETE", path: "/api/v1/auth/sessions/a\rb é/", mountPath: "/svc"))
+        #expect(outcome.response.status == .temporaryRedirect)
+        #expect(outcome.response.header("Location") == "/svc/api/v1/auth/sessions/a%0Db%20%C3%A9")
+        #expect(!outcome.response.headers.contains(where: HTTPResponse.isUnsafe))
+        #expect(HTTPResponse.isUnsafe(("Location", "/a\r\nSet-Cookie: x")) && !HTTPResponse.isUnsafe(("Location", "/a%0D")))
     }
 
     @Test func bodyOverTheLimitIsRefusedBeforeParsing() throws {

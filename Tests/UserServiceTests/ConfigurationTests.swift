@@ -66,6 +66,24 @@ import Testing
         #expect(throws: EnvironmentFile.Failure.self) { try EnvironmentFile.parse("JUST TEXT") }
         #expect(throws: EnvironmentFile.Failure.self) { try EnvironmentFile.parse("A=\"open") }
     }
+
+    /// Cleanup deleting used refresh tokens before they expire would blind reuse detection.
+    @Test func retentionShorterThanRefreshLifetimeIsRefused() throws {
+        #expect(refusal("CLEANUP_RETENTION_DAYS", "6")?.variable == "CLEANUP_RETENTION_DAYS")
+        var environment = minimal
+        environment["CLEANUP_RETENTION_DAYS"] = "3"
+        environment["REFRESH_TOKEN_EXPIRE_DAYS"] = "3"
+        #expect(try Configuration.load(from: environment, defaultWorkers: 1).cleanupRetentionDays == 3)
+    }
+
+    @Test func hardeningLimitsHaveDefaults() throws {
+        let configuration = try Configuration.load(from: minimal, defaultWorkers: 1)
+        #expect(configuration.maxJSONMembers == 10_000)
+        #expect(configuration.changePasswordMaxPerHour == 5)
+        #expect(configuration.jwtAudience == "user-service" && configuration.jwtIssuer == "user-service")
+        #expect(refusal("MAX_JSON_MEMBERS", "0")?.variable == "MAX_JSON_MEMBERS")
+        #expect(refusal("CHANGE_PASSWORD_MAX_PER_HOUR", "0")?.variable == "CHANGE_PASSWORD_MAX_PER_HOUR")
+    }
 }
 
 @Suite struct KeyRotationConfigurationTests {

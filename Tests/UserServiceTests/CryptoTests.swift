@@ -82,4 +82,22 @@ import Testing
         let hash = try Bcrypt.hash(String(long.utf8.prefix(72))!, cost: 4)
         #expect(Bcrypt.verify(long, hash: hash))
     }
+
+    /// A multi-byte character cut at byte 72: Python's bcrypt hashed the raw 72 bytes (half a character), and
+    /// so must the login, not a re-decoded string where the half became U+FFFD.
+    @Test func bcryptCutsMultiByteCharactersAsBytes() throws {
+        let password = String(repeating: "a", count: 71) + "é"  // 73 bytes: "é" is split by the cut
+        let pythonHash = "$2b$04$RA1uC6jtGR26GiBYgus5fOFASrZ5DAQt.ekgYsoJIG7BxTJCgRcge"  // bcrypt.hashpw(pw[:72], ...)
+        #expect(Bcrypt.verify(password, hash: pythonHash))
+        #expect(!Bcrypt.verify(String(repeating: "a", count: 71) + "\u{FFFD}", hash: pythonHash))
+        #expect(Bcrypt.phrase(password).count == 72)
+        #expect(Bcrypt.verify(password, hash: try Bcrypt.hash(phrase: Bcrypt.phrase(password), cost: 4)))
+    }
+
+    @Test func bcryptReadsTheCostOfAHash() {
+        #expect(Bcrypt.cost(of: "$2b$04$RA1uC6jtGR26GiBYgus5fOFASrZ5DAQt.ekgYsoJIG7BxTJCgRcge") == 4)
+        #expect(Bcrypt.cost(of: "$2a$12$x") == 12)
+        #expect(Bcrypt.cost(of: "not a hash") == nil)
+        #expect(Bcrypt.cost(of: "$2b$x1$abc") == nil)
+    }
 }

@@ -38,4 +38,46 @@ import Testing
         #expect(value.text == #"{"k\"":"a\\b\n\u0001é","n":-3,"x":null,"l":[true,1.5]}"#)
         #expect(try parse(value.text) == value)
     }
+
+    /// Keys are compared as bytes, in expected constant time each: past the first few, through a hash table.
+    @Test func repeatedKeysKeepTheLastValueInObjectsOfAnySize() throws {
+        for count in [3, 16, 17, 40] {
+            let members = (0..<count).map { "\"k\($0)\": \($0)" } + ["\"k1\": \"last\"", "\"k\(count - 1)\": null"]
+            let value = try parse("{" + members.joined(separator: ",") + "}")
+            guard case .object(let parsed) = value else { Issue.record("not an object"); continue }
+            #expect(parsed.count == count)
+            #expect(value["k1"] == "last" && value["k\(count - 1)"] == .null && value["k0"] == .integer(0))
+        }
+        // "e" + U+0301 and "é" are canonically equivalent strings, but different keys, as in Python's json.
+        let value = try parse(#"{"e\u0301": 1, "\u00e9": 2}"#)
+        guard case .object(let parsed) = value else { Issue.record("not an object"); return }
+        #expect(parsed.count == 2 && value["\u{e9}"] == .integer(2))
+    }
+
+    @Test func keysDifferingOnlyInCombiningMarksStayDistinct() throws {
+        let marks = ["\u{300}", "\u{301}", "\u{302}", "\u{303}", "\u{304}", "\u{308}"]
+        var keys: [String] = []
+        for a in marks { for b in marks { for c in marks { keys.append("a" + a + b + c) } } }
+        let text = "{" + keys.map { "\"\($0)\": 1" }.joined(separator: ",") + "}"
+        guard case .object(let parsed) = try parse(text) else { Issue.record("not an object"); return }
+        #expect(parsed.count == keys.count)
+    }
+
+    @Test func membersOfOneObjectOrArrayAreBounded() throws {
+        let limits = JSONParser.Limits(maximumMembers: 3)
+        _ = try JSONParser.parse(Array(#"{"a": [1, 2, 3], "b": 1, "c": {"x": 1, "y": 2, "z": 3}}"#.utf8), limits: limits)
+        for (text, path) in [(#"[1, 2, 3, 4]"#, [JSONValue]()),
+                             (#"{"a": 1, "b": 2, "c": 3, "d": 4}"#, []),
+                             (#"{"skills": ["a", "b", "c", "d"]}"#, ["skills"]),
+                             (#"{"x": [0, {"a": 1, "b": 2, "c": 3, "d": 4}]}"#, ["x", 1])] {
+            do {
+                _ = try JSONParser.parse(Array(text.utf8), limits: limits)
+                Issue.record("parsed \(text)")
+            } catch {
+                #expect(error.tooLongAt == path, "\(text)")
+            }
+        }
+        // A repeated key is not a new member.
+        _ = try JSONParser.parse(Array(#"{"a": 1, "b": 2, "c": 3, "a": 4}"#.utf8), limits: limits)
+    }
 }

@@ -19,10 +19,36 @@ import Testing
         #expect(throws: JWT.Failure.unknownKey) { try JWT.verify(token, keys: ["only": HMACKey(key)]) }
     }
 
-    func tokens(secret: String = String(repeating: "s", count: 32), minutes: Int = 30) throws -> AccessTokens {
+    func tokens(secret: String = String(repeating: "s", count: 32), minutes: Int = 30,
+                extra: [String: String] = [:]) throws -> AccessTokens {
         AccessTokens(configuration: try Configuration.load(from: [
             "DATABASE_URL": "x", "JWT_SECRET_KEY": secret, "ACCESS_TOKEN_EXPIRE_MINUTES": String(minutes),
-        ], defaultWorkers: 1))
+        ].merging(extra) { $1 }, defaultWorkers: 1))
+    }
+
+    /// JWT_AUDIENCE= and JWT_ISSUER= set empty: the claims are neither written nor required.
+    @Test func emptyAudienceAndIssuerAreNeitherWrittenNorRequired() throws {
+        let compatible = try tokens(extra: ["JWT_AUDIENCE": "", "JWT_ISSUER": ""])
+        let token = compatible.issue(userID: "u", sessionID: "s", now: 1_000_000)
+        let payload = try JWT.verify(token, keys: compatible.keys)
+        #expect(payload["aud"] == nil && payload["iss"] == nil)
+        #expect(compatible.verify(token, now: 1_000_001) != nil)
+        // The default still writes and requires both.
+        let strict = try tokens()
+        let strictToken = strict.issue(userID: "u", sessionID: "s", now: 1_000_000)
+        #expect(try JWT.verify(strictToken, keys: strict.keys)["aud"] == "user-service")
+        #expect(strict.verify(token, now: 1_000_001) == nil)
+    }
+
+    /// The header is parsed before the signature is checked: its size and shape are bounded first.
+    @Test func oversizedTokensAndHeadersAreRefusedBeforeParsing() throws {
+        let issuer = try tokens()
+        let key = Array(String(repeating: "s", count: 32).utf8)
+        let claims = JSONValue.object([("sub", "u"), ("sid", "s"), ("iat", 0), ("exp", 9_999_999_999)])
+        let long = forge(.object([("alg", "HS256"), ("kid", "1"), ("pad", .string(String(repeating: "x", count: 5000)))]), claims, key: key)
+        #expect(throws: JWT.Failure.malformed) { try JWT.verify(long, keys: issuer.keys) }
+        let wide = JSONValue.object([("alg", "HS256"), ("kid", "1")] + (0..<20).map { ("k\($0)", JSONValue.integer($0)) })
+        #expect(throws: JWT.Failure.malformed) { try JWT.verify(forge(wide, claims, key: key), keys: issuer.keys) }
     }
 
     @Test func issuedTokensVerifyWithTheirClaims() throws {

@@ -9,14 +9,15 @@ struct AccessTokenClaims: Equatable {
     let tokenID: String
 }
 
-/// Issues and verifies access tokens: HS256 JWTs with `sub`, `sid`, `iat`, `exp`, `iss`, `aud`, `jti`, `type`.
+/// Issues and verifies access tokens: HS256 JWTs with `sub`, `sid`, `iat`, `exp`, `iss`, `aud`, `jti`, `type`
+/// (`iss` and `aud` only when configured: sibling services of the replaced one verify without an audience).
 struct AccessTokens {
     static let leewaySeconds: Int64 = 30
 
     let keyID: String
     let keys: [String: HMACKey]
-    let issuer: String
-    let audience: String
+    let issuer: String?
+    let audience: String?
     let lifetimeSeconds: Int64
     /// The exact header segment this service writes for each key, to skip parsing it on the hot path.
     let knownHeaders: [(segment: [UInt8], key: HMACKey)]
@@ -32,12 +33,14 @@ struct AccessTokens {
     }
 
     func issue(userID: String, sessionID: String, now: Int64 = Clock.unixSeconds()) -> String {
-        let payload = JSONValue.object([
+        var claims: [(String, JSONValue)] = [
             ("sub", .string(userID)), ("sid", .string(sessionID)),
             ("iat", .integer(Int(now))), ("exp", .integer(Int(now + lifetimeSeconds))),
-            ("iss", .string(issuer)), ("aud", .string(audience)),
-            ("jti", .string(Base64URL.encode(SecureRandom.bytes(16)))), ("type", "access"),
-        ])
+        ]
+        if let issuer { claims.append(("iss", .string(issuer))) }
+        if let audience { claims.append(("aud", .string(audience))) }
+        claims += [("jti", .string(Base64URL.encode(SecureRandom.bytes(16)))), ("type", "access")]
+        let payload = JSONValue.object(claims)
         return JWT.sign(payload: payload, keyID: keyID, key: keys[keyID]!)
     }
 
@@ -47,13 +50,15 @@ struct AccessTokens {
         guard let payload = try? JWT.verify(token, keys: keys, knownHeaders: knownHeaders),
               case .string(let subject)? = payload["sub"], case .string(let session)? = payload["sid"],
               case .integer(let expires)? = payload["exp"], case .integer(let issued)? = payload["iat"],
-              payload["iss"] == .string(issuer), payload["type"] == "access",
-              Int64(expires) + Self.leewaySeconds > now
+              payload["type"] == "access", Int64(expires) + Self.leewaySeconds > now
         else { return nil }
-        switch payload["aud"] {
-        case .string(let value)? where value == audience: break
-        case .array(let values)? where values.contains(.string(audience)): break
-        default: return nil
+        if let issuer, payload["iss"] != .string(issuer) { return nil }
+        if let audience {
+            switch payload["aud"] {
+            case .string(let value)? where value == audience: break
+            case .array(let values)? where values.contains(.string(audience)): break
+            default: return nil
+            }
         }
         let tokenID: String
         if case .string(let value)? = payload["jti"] { tokenID = value } else { tokenID = "" }

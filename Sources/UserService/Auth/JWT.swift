@@ -9,6 +9,12 @@ enum JWT {
         case badSignature
     }
 
+    /// A header or payload is parsed only within these bounds: the header before its signature is checked.
+    static let headerLimits = JSONParser.Limits(maximumDepth: 4, maximumMembers: 16)
+    static let payloadLimits = JSONParser.Limits(maximumDepth: 8, maximumMembers: 64)
+    /// Longer tokens are refused before any work: ours are about 400 bytes.
+    static let maximumTokenLength = 4096
+
     /// The header this service writes for `keyID`, base64url-encoded.
     static func encodedHeader(keyID: String) -> String {
         Base64URL.encode(JSONValue.object([("alg", "HS256"), ("typ", "JWT"), ("kid", .string(keyID))]).bytes)
@@ -26,6 +32,7 @@ enum JWT {
     /// key-bearing headers (`jku`, `jwk`, `x5u`) are ignored: keys come only from `keys`.
     static func verify(_ token: String, keys: [String: HMACKey], requireKeyID: Bool = true,
                        knownHeaders: [(segment: [UInt8], key: HMACKey)] = []) throws(Failure) -> JSONValue {
+        guard token.utf8.count <= maximumTokenLength else { throw .malformed }
         let bytes = Array(token.utf8)
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, let signature = Base64URL.decode(parts[2]) else {
@@ -36,7 +43,7 @@ enum JWT {
             // Byte for byte the header this service writes: no need to parse it.
             key = known.key
         } else {
-            guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes, maximumDepth: 4) else {
+            guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes, limits: headerLimits) else {
                 throw .malformed
             }
             guard header["alg"] == "HS256" else { throw .unsupportedAlgorithm }
@@ -50,7 +57,7 @@ enum JWT {
         }
         let signingInput = bytes[0..<(parts[0].count + 1 + parts[1].count)]
         guard ConstantTime.equals(key.authenticate(signingInput), signature) else { throw .badSignature }
-        guard let payloadBytes = Base64URL.decode(parts[1]), let payload = try? JSONParser.parse(payloadBytes, maximumDepth: 8),
+        guard let payloadBytes = Base64URL.decode(parts[1]), let payload = try? JSONParser.parse(payloadBytes, limits: payloadLimits),
               case .object = payload
         else { throw .malformed }
         return payload

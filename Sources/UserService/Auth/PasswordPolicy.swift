@@ -8,7 +8,8 @@ public struct PasswordPolicy: Sendable, Equatable {
     /// The problems with `password`, as messages for a 422; empty when it is acceptable.
     public func problems(with password: String, email: String?, username: String?) -> [String] {
         var problems: [String] = []
-        if password.count < minimumLength { problems.append("Password must be at least \(minimumLength) characters long") }
+        // Characters are code points, as Pydantic and PostgreSQL count them.
+        if password.unicodeScalars.count < minimumLength { problems.append("Password must be at least \(minimumLength) characters long") }
         if password.utf8.count > 72 { problems.append("Password must be at most 72 bytes long") }
         if password.utf8.contains(0) { problems.append("Password must not contain a NUL character") }
         if requireUppercase && !password.contains(where: \.isUppercase) { problems.append("Password must contain at least one uppercase letter") }

@@ -22,7 +22,14 @@ struct SecurityEvent {
     init(_ kind: Kind, userID: String?, request: HTTPRequest) {
         self.kind = kind
         self.userID = userID
-        ipAddress = request.remoteAddress.map { String($0.prefix(64)) }
-        userAgent = request.userAgent.map { String($0.prefix(512)) }
+        // Truncated, never refused, in the unit the columns' limits count: code points, as PostgreSQL's length().
+        ipAddress = request.remoteAddress.map { Self.prefix($0, codePoints: 64) }
+        userAgent = request.userAgent.map { Self.prefix($0, codePoints: 512) }
+    }
+
+    static func prefix(_ text: String, codePoints: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.prefix(codePoints))
+        return String(scalars)
     }
 }

@@ -5,8 +5,9 @@ public struct Configuration: Sendable {
     public var jwtKeyID: String
     /// Earlier secrets by key id: tokens they signed still verify until they expire.
     public var jwtPreviousKeys: [String: [UInt8]]
-    public var jwtIssuer: String
-    public var jwtAudience: String
+    /// `iss` and `aud`: nil when set empty (the compatibility setting): the claim is neither written nor required.
+    public var jwtIssuer: String?
+    public var jwtAudience: String?
     public var accessTokenExpireMinutes: Int
     public var refreshTokenExpireDays: Int
     public var sessionMaxDays: Int
@@ -17,6 +18,10 @@ public struct Configuration: Sendable {
     /// Workers on the password socket, when the pool has one (see `serve --listen-password`).
     public var passwordWorkers: Int
     public var maxBodyBytes: Int
+    /// Members of one JSON object or elements of one array in a request body.
+    public var maxJSONMembers: Int
+    /// Change-password attempts per account per hour, successes included.
+    public var changePasswordMaxPerHour: Int
     public var drainTimeoutSeconds: Int
     public var dbStatementTimeoutMilliseconds: Int
     public var dbConnectTimeoutSeconds: Int
@@ -46,8 +51,8 @@ public struct Configuration: Sendable {
             jwtSecretKey: Array(secret.utf8),
             jwtKeyID: keyID,
             jwtPreviousKeys: try previousKeys(reader.string("JWT_PREVIOUS_SECRET_KEYS", default: ""), currentKeyID: keyID),
-            jwtIssuer: reader.string("JWT_ISSUER", default: "user-service"),
-            jwtAudience: reader.string("JWT_AUDIENCE", default: "user-service"),
+            jwtIssuer: reader.emptyMeansNone("JWT_ISSUER", default: "user-service"),
+            jwtAudience: reader.emptyMeansNone("JWT_AUDIENCE", default: "user-service"),
             accessTokenExpireMinutes: try reader.integer("ACCESS_TOKEN_EXPIRE_MINUTES", default: 30, range: 1...1440),
             refreshTokenExpireDays: try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, range: 1...365),
             sessionMaxDays: try reader.integer("SESSION_MAX_DAYS", default: 30, range: 1...3650),
@@ -61,6 +66,8 @@ public struct Configuration: Sendable {
             workers: try reader.integer("WORKERS", default: defaultWorkers, range: 1...256),
             passwordWorkers: try reader.integer("PASSWORD_WORKERS", default: defaultWorkers, range: 1...256),
             maxBodyBytes: try reader.integer("MAX_BODY_BYTES", default: 65536, range: 1024...(16 << 20)),
+            maxJSONMembers: try reader.integer("MAX_JSON_MEMBERS", default: 10_000, range: 16...1_000_000),
+            changePasswordMaxPerHour: try reader.integer("CHANGE_PASSWORD_MAX_PER_HOUR", default: 5, range: 1...1000),
             drainTimeoutSeconds: try reader.integer("DRAIN_TIMEOUT_SECONDS", default: 10, range: 1...600),
             dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),
             dbConnectTimeoutSeconds: try reader.integer("DB_CONNECT_TIMEOUT_SECONDS", default: 3, range: 1...60),
@@ -73,6 +80,11 @@ public struct Configuration: Sendable {
             cleanupRetentionDays: try reader.integer("CLEANUP_RETENTION_DAYS", default: 30, range: 0...3650),
             securityEventRetentionDays: try reader.integer("SECURITY_EVENT_RETENTION_DAYS", default: 90, range: 1...3650),
             cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000))
+        // Cleanup must keep used refresh tokens as long as they could be replayed, or reuse detection goes blind.
+        guard configuration.cleanupRetentionDays >= configuration.refreshTokenExpireDays else {
+            throw ConfigurationError(variable: "CLEANUP_RETENTION_DAYS",
+                                     problem: "must be at least REFRESH_TOKEN_EXPIRE_DAYS (refresh-token reuse detection needs the rows)")
+        }
         for name in ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"] where environment[name] != nil {
             configuration.warnings.append("\(name) is ignored: each worker process holds exactly one database connection")
         }
@@ -111,6 +123,12 @@ public struct Configuration: Sendable {
         func string(_ name: String, default fallback: String) -> String {
             guard let value = environment[name], !value.isEmpty else { return fallback }
             return value
+        }
+
+        /// Unset: `fallback`; set empty: nil.
+        func emptyMeansNone(_ name: String, default fallback: String) -> String? {
+            guard let value = environment[name] else { return fallback }
+            return value.isEmpty ? nil : value
         }
 
         func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {

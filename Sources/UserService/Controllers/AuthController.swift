@@ -8,6 +8,7 @@ struct AuthController {
     let users: UserRepository
     let sessions: SessionRepository
     let throttle: LoginThrottleRepository
+    let passwordChanges: PasswordChangeLimitRepository
     let events: SecurityEventRepository
     let tokens: AccessTokens
     let authenticator: Authenticator
@@ -23,10 +24,11 @@ struct AuthController {
             database: services.database, limit: configuration.loginThrottleLimit,
             baseDelay: configuration.loginThrottleBaseDelaySeconds, maxDelay: configuration.loginThrottleMaxDelaySeconds,
             window: configuration.loginThrottleWindowSeconds)
+        passwordChanges = PasswordChangeLimitRepository(database: services.database, limit: configuration.changePasswordMaxPerHour)
         tokens = AccessTokens(configuration: configuration)
         authenticator = Authenticator(tokens: tokens, sessions: sessions,
                                       lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
-        hasher = PasswordHasher(cost: configuration.bcryptRounds)
+        hasher = services.hasher
         commonPasswords = CommonPasswords()
     }
 
@@ -35,6 +37,10 @@ struct AuthController {
 
     static func throttled(retryAfter: Int) -> APIError {
         APIError(.tooManyRequests, "Too many login attempts. Try again later.", headers: [("Retry-After", String(retryAfter))])
+    }
+
+    static func tooManyPasswordChanges(retryAfter: Int) -> APIError {
+        APIError(.tooManyRequests, "Too many password changes. Try again later.", headers: [("Retry-After", String(retryAfter))])
     }
 
     /// Every rule for a password being set, as messages for `field`.
@@ -49,7 +55,7 @@ struct AuthController {
     // MARK: POST /register
 
     func register(_ context: RequestContext) throws -> HTTPResponse {
-        var body = try RequestBody(context.request)
+        var body = try context.jsonBody()
         let email = body.string("email", maxLength: 254)?.trimmingWhitespace().lowercased()
         let username = body.string("username", maxLength: 32)
         let fullName = body.optionalString("full_name", maxLength: 200)
@@ -72,7 +78,7 @@ struct AuthController {
     // MARK: POST /login
 
     func login(_ context: RequestContext) throws -> HTTPResponse {
-        var body = try RequestBody(context.request)
+        var body = try context.jsonBody()
         let login = body.string("email", maxLength: 254)
         let password = body.string("password", maxLength: 1024)
         try body.finish()
@@ -93,9 +99,14 @@ struct AuthController {
         }
         try throttle.reset(identifier)
         guard credentials.isActive else { throw APIError(.forbidden, "Inactive user") }
-        let session = try sessions.open(userID: credentials.id, sessionDays: configuration.sessionMaxDays,
-                                        refreshDays: configuration.refreshTokenExpireDays,
-                                        event: SecurityEvent(.loginSuccess, userID: credentials.id, request: context.request))
+        // The session opens only if the account still has the hash just checked: a password change that
+        // committed meanwhile makes this login fail as a wrong password would.
+        guard let session = try sessions.open(
+            userID: credentials.id, verifiedHash: credentials.hashedPassword,
+            upgradedHash: try hasher.upgrade(password!, verifiedAgainst: credentials.hashedPassword),
+            sessionDays: configuration.sessionMaxDays, refreshDays: configuration.refreshTokenExpireDays,
+            event: SecurityEvent(.loginSuccess, userID: credentials.id, request: context.request))
+        else { throw Self.invalidCredentials }
         return tokenResponse(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
     }
 
@@ -110,7 +121,7 @@ struct AuthController {
     // MARK: POST /refresh
 
     func refresh(_ context: RequestContext) throws -> HTTPResponse {
-        var body = try RequestBody(context.request)
+        var body = try context.jsonBody()
         let token = body.string("refresh_token", maxLength: 128)
         try body.finish()
         if let rotated = try sessions.rotate(refreshToken: token!, refreshDays: configuration.refreshTokenExpireDays) {
@@ -151,7 +162,7 @@ struct AuthController {
 
     func changePassword(_ context: RequestContext) throws -> HTTPResponse {
         let caller = try authenticator.authenticate(context.request)
-        var body = try RequestBody(context.request)
+        var body = try context.jsonBody()
         let current = body.string("current_password", maxLength: 1024)
         let new = body.string("new_password", maxLength: 1024)
         let confirmation = body.string("confirm_password", maxLength: 1024)
@@ -161,14 +172,20 @@ struct AuthController {
             if let current, current == new { body.fail("new_password", "Value error, New password must differ from the current one") }
         }
         try body.finish()
+        // Every attempt costs two bcrypt computations: limited per account, successes included.
+        if let wait = try passwordChanges.attempt(userID: caller.user.id) { throw Self.tooManyPasswordChanges(retryAfter: wait) }
         // A wrong current password counts against the same throttle as a login with the account's email.
         if let wait = try throttle.attempt(caller.user.email) { throw Self.throttled(retryAfter: wait) }
         guard let hash = try users.hashedPassword(userID: caller.user.id), hasher.verify(current!, hash: hash) else {
             throw APIError(.badRequest, "Incorrect current password")
         }
         try throttle.reset(caller.user.email)
-        try sessions.changePassword(userID: caller.user.id, newHash: try hasher.hash(new!), keepSession: caller.sessionID,
-                                    event: SecurityEvent(.passwordChange, userID: caller.user.id, request: context.request))
+        // Only if the hash is still the one just checked and this session still live: a concurrent change or
+        // revocation wins, and this request fails as a revoked session would.
+        guard try sessions.changePassword(
+            userID: caller.user.id, verifiedHash: hash, newHash: try hasher.hash(new!), keepSession: caller.sessionID,
+            event: SecurityEvent(.passwordChange, userID: caller.user.id, request: context.request))
+        else { throw APIError.unauthorized() }
         return .json(.object([("message", "Password changed successfully")]))
     }
 

@@ -47,6 +47,8 @@ public struct HTTPRequest: Sendable {
     public var query: String
     public var authorization: String?
     public var userAgent: String?
+    /// The body's media type as sent (`CONTENT_TYPE`), parameters included.
+    public var contentType: String?
     /// The declared body length; a body over the limit is not read.
     public var contentLength: Int
     public var body: [UInt8]
@@ -55,7 +57,7 @@ public struct HTTPRequest: Sendable {
     public var requestID: String?
 
     public init(method: String, path: String, mountPath: String = "", query: String = "", authorization: String? = nil,
-                userAgent: String? = nil, contentLength: Int? = nil, body: [UInt8] = [],
+                userAgent: String? = nil, contentType: String? = nil, contentLength: Int? = nil, body: [UInt8] = [],
                 remoteAddress: String? = nil, requestID: String? = nil) {
         self.method = method
         self.path = path
@@ -63,6 +65,7 @@ public struct HTTPRequest: Sendable {
         self.query = query
         self.authorization = authorization
         self.userAgent = userAgent
+        self.contentType = contentType
         self.contentLength = contentLength ?? body.count
         self.body = body
         self.remoteAddress = remoteAddress
@@ -98,6 +101,33 @@ public struct HTTPResponse: Sendable {
 
     public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    /// A header that would split or corrupt the response: a control character (CR, LF, NUL, ...) in its name or
+    /// value. Such a header is never written.
+    public static func isUnsafe(_ header: (String, String)) -> Bool {
+        header.0.utf8.contains { $0 < 0x20 || $0 == 0x7F } || header.1.utf8.contains { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }
+    }
+}
+
+enum PercentEncoding {
+    /// `path` with every byte that may not stand raw in a URL path (RFC 3986 `pchar` and `/`) percent-encoded,
+    /// so a decoded path can go back into a `Location` header.
+    static func path(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "!"), UInt8(ascii: "$"),
+                 UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "*"), UInt8(ascii: "+"),
+                 UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let digits = Array("0123456789ABCDEF".unicodeScalars)
+                out.unicodeScalars.append(contentsOf: ["%", digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+            }
+        }
+        return out
     }
 }
 

@@ -1,9 +1,13 @@
-/// What a handler receives: the request and the values of the route's `{placeholders}`.
+/// What a handler receives: the request, the values of the route's `{placeholders}` and the bounds of a body.
 public struct RequestContext {
     public let request: HTTPRequest
     public let parameters: [String: String]
+    public var jsonLimits = JSONParser.Limits()
 
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }
+
+    /// The body as a JSON object, read field by field.
+    public func jsonBody() throws(ValidationError) -> RequestBody { try RequestBody(request, limits: jsonLimits) }
 }
 
 public typealias RouteHandler = (RequestContext) throws -> HTTPResponse

@@ -1,19 +1,32 @@
-/// A strict RFC 8259 parser with limits on nesting depth, so a hostile body cannot exhaust the stack.
+/// A strict RFC 8259 parser whose cost grows linearly with its input: nesting depth and the members of one
+/// object or array are bounded, and repeated keys are found through a hash of their bytes, so a hostile body can
+/// neither exhaust the stack nor make the parser quadratic.
 public struct JSONParser {
+    public struct Limits: Sendable, Equatable {
+        public var maximumDepth: Int
+        /// Members of one object, or elements of one array.
+        public var maximumMembers: Int
+
+        public init(maximumDepth: Int = 32, maximumMembers: Int = 10_000) {
+            self.maximumDepth = maximumDepth
+            self.maximumMembers = maximumMembers
+        }
+    }
+
     public struct Failure: Error, Equatable {
         /// Byte offset where parsing stopped, as FastAPI reports it in `loc`.
         public let position: Int
         public let reason: String
+        /// Set when an object or array has more than `maximumMembers`: the keys and indices that lead to it.
+        public var tooLongAt: [JSONValue]?
     }
 
-    public static let defaultMaximumDepth = 32
-
     private let bytes: [UInt8]
-    private let maximumDepth: Int
+    private let limits: Limits
     private var index = 0
 
-    public static func parse(_ bytes: [UInt8], maximumDepth: Int = defaultMaximumDepth) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, maximumDepth: maximumDepth)
+    public static func parse(_ bytes: [UInt8], limits: Limits = Limits()) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, limits: limits)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -21,12 +34,23 @@ public struct JSONParser {
         return value
     }
 
-    private init(bytes: [UInt8], maximumDepth: Int) {
+    private init(bytes: [UInt8], limits: Limits) {
         self.bytes = bytes
-        self.maximumDepth = maximumDepth
+        self.limits = limits
     }
 
     private func failure(_ reason: String) -> Failure { Failure(position: index, reason: reason) }
+
+    private func tooManyMembers() -> Failure {
+        Failure(position: index, reason: "Too many members (at most \(limits.maximumMembers))", tooLongAt: [])
+    }
+
+    /// Adds the key or index of the member being parsed to a "too many members" failure from inside it.
+    private static func within(_ step: JSONValue, _ failure: Failure) -> Failure {
+        var failure = failure
+        failure.tooLongAt?.insert(step, at: 0)
+        return failure
+    }
 
     private mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -56,9 +80,10 @@ public struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
-        guard depth <= maximumDepth else { throw failure("Maximum nesting depth exceeded") }
+        guard depth <= limits.maximumDepth else { throw failure("Maximum nesting depth exceeded") }
         index += 1
         var members: [(String, JSONValue)] = []
+        var keys = KeyIndex()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
         while true {
@@ -71,9 +96,16 @@ public struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw failure("Expecting ':' delimiter") }
             index += 1
             skipWhitespace()
-            let value = try parseValue(depth: depth)
+            let value: JSONValue
+            do { value = try parseValue(depth: depth) } catch { throw Self.within(.string(key), error) }
             // A repeated key keeps the last value, as Python's json module does.
-            if let existing = members.firstIndex(where: { $0.0 == key }) { members[existing].1 = value } else { members.append((key, value)) }
+            if let existing = keys.position(of: key) {
+                members[existing].1 = value
+            } else {
+                guard members.count < limits.maximumMembers else { throw tooManyMembers() }
+                keys.append(key)
+                members.append((key, value))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw failure("Expecting ',' delimiter") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -83,14 +115,15 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-        guard depth <= maximumDepth else { throw failure("Maximum nesting depth exceeded") }
+        guard depth <= limits.maximumDepth else { throw failure("Maximum nesting depth exceeded") }
         index += 1
         var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            guard elements.count < limits.maximumMembers else { throw tooManyMembers() }
+            do { elements.append(try parseValue(depth: depth)) } catch { throw Self.within(.integer(elements.count), error) }
             skipWhitespace()
             guard index < bytes.count else { throw failure("Expecting ',' delimiter") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -200,5 +233,31 @@ public struct JSONParser {
             index += 1
         }
         return value
+    }
+}
+
+/// The keys of one object so far, by their UTF-8 bytes: never compared as Swift strings, whose comparison
+/// normalises Unicode (keys differing only in combining marks made that quadratic and slow). A few keys are
+/// searched in order; past `linearLimit` they move to a hash table, so each key costs expected constant time.
+private struct KeyIndex {
+    private static let linearLimit = 16
+    private var few: [String] = []
+    private var many: [[UInt8]: Int] = [:]
+
+    func position(of key: String) -> Int? {
+        if many.isEmpty { return few.firstIndex { $0.utf8.elementsEqual(key.utf8) } }
+        return many[Array(key.utf8)]
+    }
+
+    /// Records `key` as the next member.
+    mutating func append(_ key: String) {
+        if many.isEmpty && few.count < Self.linearLimit {
+            few.append(key)
+            return
+        }
+        if many.isEmpty {
+            for (position, earlier) in few.enumerated() { many[Array(earlier.utf8)] = position }
+        }
+        many[Array(key.utf8)] = many.count
     }
 }

@@ -25,9 +25,10 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The member named `key`, compared byte for byte as JSON keys are (not with Unicode normalisation).
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.first { $0.0 == key }?.1
+        return members.first { $0.0.utf8.elementsEqual(key.utf8) }?.1
     }
 }
 

@@ -18,11 +18,12 @@ public struct ServiceMetrics {
     static let databaseErrorSlot = histogramBase + rowCount * histogramSlots
     static let securityEventBase = databaseErrorSlot + 1
     static let securityEventSlots = 32
+    static let passwordHashSlot = securityEventBase + securityEventSlots
 
     let counters: SharedCounters
 
     init(counters: SharedCounters) {
-        precondition(Self.securityEventBase + Self.securityEventSlots <= counters.slotCount)
+        precondition(Self.passwordHashSlot < counters.slotCount)
         self.counters = counters
     }
 
@@ -46,6 +47,9 @@ public struct ServiceMetrics {
     func recordDatabaseError() { counters.add(Self.databaseErrorSlot) }
 
     func recordSecurityEvent(_ index: Int) { counters.add(Self.securityEventBase + index) }
+
+    /// One bcrypt computation (a hash or a verification).
+    func recordPasswordHash() { counters.add(Self.passwordHashSlot) }
 
     /// The Prometheus text exposition format (version 0.0.4). `routes` are the router's, in table order.
     func render(routes: [Router.Route], securityEventTypes: [String]) -> String {
@@ -87,6 +91,8 @@ public struct ServiceMetrics {
         out += counter("user_service_worker_restarts_total", "Workers started to replace one that died.", counters.load(PoolCounter.workerRestarts.rawValue))
         out += counter("user_service_reloads_total", "Configuration reloads completed.", counters.load(PoolCounter.reloads.rawValue))
         out += counter("user_service_database_errors_total", "Database calls that failed.", counters.load(Self.databaseErrorSlot))
+        out += counter("user_service_password_hashes_total", "bcrypt computations (hashes and verifications) run by the pool.",
+                       counters.load(Self.passwordHashSlot))
         if !securityEventTypes.isEmpty {
             out += "# HELP user_service_security_events_total Security events recorded, by type.\n"
             out += "# TYPE user_service_security_events_total counter\n"

@@ -10,24 +10,37 @@ struct SessionRepository {
         let refreshToken: String
     }
 
-    /// Opens a session with its first refresh token and records the login and its event, in one transaction.
-    func open(userID: String, sessionDays: Int, refreshDays: Int, event: SecurityEvent) throws -> NewSession {
+    /// A login's claim on the account, made first in the transaction that opens its session: the row is updated
+    /// (and so locked) only if it still has the hash the password was checked against and is active. Under READ
+    /// COMMITTED an UPDATE re-reads a row that a concurrent transaction changed and committed, so a password change
+    /// that commits while this login was checking the old password wins. With `$3`, a stronger hash of the same
+    /// password replaces the stored one (never a hash of an old password: the condition fails first).
+    static let claimAccount = PreparedStatement("login_claim_account", """
+        UPDATE users SET last_login = now(), hashed_password = coalesce($3, hashed_password)
+        WHERE id = $1 AND hashed_password = $2 AND is_active RETURNING id
+        """)
+
+    /// Opens a session with its first refresh token and records the login and its event, in one transaction —
+    /// only if the account still has `verifiedHash` and is active (nil otherwise: the login lost a race with a
+    /// password change or a deactivation). `upgradedHash` replaces the stored hash in the same step.
+    func open(userID: String, verifiedHash: String, upgradedHash: String?, sessionDays: Int, refreshDays: Int,
+              event: SecurityEvent) throws -> NewSession? {
         let refresh = RefreshToken.generate()
-        let session = try database.transaction { connection in
-            let sessionID = try connection.query("""
+        let session = try database.transaction { connection -> NewSession? in
+            guard try connection.query(Self.claimAccount, [userID, verifiedHash, upgradedHash]).first != nil else { return nil }
+            guard let sessionID = try connection.query("""
                 INSERT INTO user_sessions (user_id, user_agent, ip_address, expires_at)
                 VALUES ($1, $2, $3, now() + make_interval(days => $4)) RETURNING id
-                """, [userID, event.userAgent, event.ipAddress, sessionDays])
-                .first!.requiredString(0)
+                """, [userID, event.userAgent, event.ipAddress, sessionDays]).first?.requiredString(0)
+            else { throw PostgresError(kind: .decoding) }
             try connection.query("""
                 INSERT INTO refresh_tokens (session_id, user_id, token_hash, expires_at)
                 SELECT id, user_id, $2, least(now() + make_interval(days => $3), expires_at) FROM user_sessions WHERE id = $1
                 """, [sessionID, PostgresBytes(refresh.hash), refreshDays])
-            try connection.query("UPDATE users SET last_login = now() WHERE id = $1", [userID])
             try events.record(event, on: connection)
             return NewSession(id: sessionID, refreshToken: refresh.token)
         }
-        events.counted(event)
+        if session != nil { events.counted(event) }
         return session
     }
 
@@ -159,13 +172,37 @@ struct SessionRepository {
         }
     }
 
-    /// Sets a new password hash, revokes every other session of the user and records the event, in one transaction.
-    func changePassword(userID: String, newHash: String, keepSession: String, event: SecurityEvent) throws {
-        try database.transaction { connection in
-            try connection.query("UPDATE users SET hashed_password = $2, updated_at = now() WHERE id = $1", [userID, newHash])
-            _ = try revoke(userID: userID, .allExcept(keepSession), on: connection)
-            try events.record(event, on: connection)
+    /// A password change's claim on the account: the row is updated (and locked) only if it still has the hash
+    /// the current password was checked against (see `claimAccount` for why an UPDATE sees a concurrent change).
+    static let replaceHash = PreparedStatement("password_replace_hash", """
+        UPDATE users SET hashed_password = $3, updated_at = now() WHERE id = $1 AND hashed_password = $2 AND is_active
+        RETURNING id
+        """)
+    /// The caller's session, locked, if it is still live.
+    static let lockLiveSession = PreparedStatement("session_lock_live", """
+        SELECT id FROM user_sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() FOR SHARE
+        """)
+
+    /// Why a password change did not happen: the account's hash or the caller's session changed meanwhile.
+    private struct Superseded: Error {}
+
+    /// Sets a new password hash, revokes every other session of the user and records the event, in one
+    /// transaction — only if the account still has `verifiedHash` and the caller's session is still live, both
+    /// rows locked (the user's first, the order every writer here takes them in). False when either changed.
+    func changePassword(userID: String, verifiedHash: String, newHash: String, keepSession: String,
+                        event: SecurityEvent) throws -> Bool {
+        do {
+            try database.transaction { connection in
+                guard try connection.query(Self.replaceHash, [userID, verifiedHash, newHash]).first != nil,
+                      try connection.query(Self.lockLiveSession, [keepSession, userID]).first != nil
+                else { throw Superseded() }
+                _ = try revoke(userID: userID, .allExcept(keepSession), on: connection)
+                try events.record(event, on: connection)
+            }
+        } catch is Superseded {
+            return false
         }
         events.counted(event)
+        return true
     }
 }
