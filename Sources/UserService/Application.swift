@@ -9,12 +9,14 @@ public final class Application {
     let router: Router
     private var metrics: ServiceMetrics { services.metrics }
 
-    public init(configuration: Configuration, counters: SharedCounters) {
+    /// `layout` is the one the master made `counters` with; a route table it cannot label is refused.
+    public init(configuration: Configuration, counters: SharedCounters, layout: MetricsLayout) throws(MetricsLayout.Mismatch) {
+        try layout.check(routeCount: Routes.table.count, counters: counters)
         self.configuration = configuration
         let database = Database(ConnectionOptions(
             url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
             statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds))
-        services = Services(configuration: configuration, database: database, metrics: ServiceMetrics(counters: counters))
+        services = Services(configuration: configuration, database: database, metrics: ServiceMetrics(counters: counters, layout: layout))
         router = buildRouter(services)
         services.routes = router.routes
     }
@@ -49,7 +51,7 @@ public final class Application {
             response = redirectWithoutTrailingSlash(request) ?? errorResponse(APIError.notFound)
         }
         if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
-        metrics.recordRequest(row: ServiceMetrics.row(routeIndex: routeIndex, method: request.method),
+        metrics.recordRequest(row: metrics.layout.row(routeIndex: routeIndex, method: request.method),
                               status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)
         return Outcome(response: response, route: route)
     }
