@@ -29,6 +29,9 @@ static inline void csystem_atomic_add(uint64_t *slot, uint64_t value) {
 static inline void csystem_atomic_sub(uint64_t *slot, uint64_t value) {
     __atomic_fetch_sub(slot, value, __ATOMIC_RELAXED);
 }
+static inline void csystem_atomic_store(uint64_t *slot, uint64_t value) {
+    __atomic_store_n(slot, value, __ATOMIC_RELAXED);
+}
 static inline uint64_t csystem_atomic_load(const uint64_t *slot) {
     return __atomic_load_n(slot, __ATOMIC_RELAXED);
 }

@@ -30,6 +30,8 @@ public final class PoolMaster {
     private let mainWorkers: Int
     private let passwordWorkers: Int
     private let counters: SharedCounters
+    private let metricsLayout: MetricsLayout
+    private var inFlight: InFlightSlots
     private let notifier: SystemdNotifier
     private let signals: Int32
     private var currentEnvironment: [String: String]
@@ -57,12 +59,15 @@ public final class PoolMaster {
         signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT])
         sockets = try ListeningSockets.acquire(listen: options.listen, listenPassword: options.listenPassword,
                                                socketMode: options.socketMode, environment: inherited)
-        counters = try SharedCounters.create(slotCount: PoolCounter.totalSlots)
+        mainWorkers = configuration.workers
+        passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
+        let processCount = InFlightSlots.processCount(workers: mainWorkers + passwordWorkers)
+        metricsLayout = MetricsLayout(processCount: processCount)
+        inFlight = InFlightSlots(count: processCount)
+        counters = try SharedCounters.create(slotCount: metricsLayout.slotCount)
         spawner = WorkerSpawner(executable: SystemCalls.executablePath(),
                                 countersFD: try SystemCalls.moveHigh(dup(counters.fileDescriptor)))
         notifier = SystemdNotifier(environment: inherited)
-        mainWorkers = configuration.workers
-        passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
         supervisor = PoolSupervisor(settings: .init(
             workerCount: mainWorkers + passwordWorkers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
         currentEnvironment = environment
@@ -109,6 +114,8 @@ public final class PoolMaster {
             let pid = waitpid(-1, &status, WNOHANG)
             guard pid > 0 else { break }
             let process = ProcessID(pid)
+            // A worker killed mid-request never subtracted its request: its slot is cleared for the next one.
+            if let index = inFlight.release(process) { counters.store(metricsLayout.pool.inFlight(index), 0) }
             if let fd = readyPipes.first(where: { $0.value == process })?.key {
                 readyPipes[fd] = nil
                 close(fd)
@@ -144,7 +151,10 @@ public final class PoolMaster {
                 let event: PoolSupervisor.Event
                 do {
                     let socket = slot < mainWorkers ? sockets.main : sockets.password!
-                    let spawned = try spawner.spawn(listenFD: socket.fd, environment: environment)
+                    let index = try inFlight.free()
+                    let spawned = try spawner.spawn(listenFD: socket.fd, environment: environment,
+                                                    metrics: WorkerMetrics(layout: metricsLayout, inFlightIndex: index))
+                    inFlight.assign(index, to: spawned.pid)
                     readyPipes[spawned.readyFD] = spawned.pid
                     event = .spawned(slot: slot, spawned.pid)
                 } catch {

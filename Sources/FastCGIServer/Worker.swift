@@ -12,7 +12,7 @@ public enum Worker {
     static let countersFD: Int32 = 3
     static let readyFD: Int32 = 4
 
-    public static func run(environment: [String: String]) -> Never {
+    public static func run(environment: [String: String], metrics: WorkerMetrics) -> Never {
         let signals: Int32
         do {
             signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGQUIT])
@@ -24,8 +24,8 @@ public enum Worker {
         let application: Application
         do {
             let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
-            counters = try SharedCounters(fileDescriptor: countersFD, slotCount: PoolCounter.totalSlots)
-            application = try Application(configuration: configuration, counters: counters)
+            counters = try SharedCounters(fileDescriptor: countersFD)
+            application = try Application(configuration: configuration, counters: counters, layout: metrics.layout)
         } catch {
             Log.write("worker: \(error)")
             exit(1)
@@ -62,17 +62,19 @@ public enum Worker {
                 usleep(100_000)
                 continue
             case .accepted:
-                serve(request, application: application, counters: counters, log: &log)
+                serve(request, application: application, counters: counters, inFlightSlot: metrics.inFlightSlot, log: &log)
             }
         }
     }
 
     private static let pid = getpid()
 
-    private static func serve(_ fastCGI: FastCGIRequest, application: Application, counters: SharedCounters, log: inout RequestLog) {
+    private static func serve(_ fastCGI: FastCGIRequest, application: Application, counters: SharedCounters, inFlightSlot: Int,
+                              log: inout RequestLog) {
         let start = SystemCalls.monotonicNanoseconds()
-        counters.add(PoolCounter.inFlightRequests.rawValue)
-        defer { counters.subtract(PoolCounter.inFlightRequests.rawValue) }
+        // This worker's own slot: the master zeroes it if the worker dies before the subtraction.
+        counters.add(inFlightSlot)
+        defer { counters.subtract(inFlightSlot) }
         let request = RequestReader.read(fastCGI, bodyLimit: application.configuration.maxBodyBytes)
         let outcome = application.respond(to: request)
         fastCGI.write(outcome.response)

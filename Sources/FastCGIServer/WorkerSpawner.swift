@@ -17,7 +17,7 @@ struct WorkerSpawner {
     }
 
     /// Starts a worker on `listenFD` (the main or the password socket).
-    func spawn(listenFD: Int32, environment: [String: String]) throws(SystemCalls.Failure) -> Spawned {
+    func spawn(listenFD: Int32, environment: [String: String], metrics: WorkerMetrics) throws(SystemCalls.Failure) -> Spawned {
         var pipeFDs: [Int32] = [0, 0]
         // Single-threaded: moveHigh sets close-on-exec before any other spawn can inherit the pipe.
         guard pipe(&pipeFDs) == 0 else { throw SystemCalls.Failure(call: "pipe", code: errno) }
@@ -48,7 +48,7 @@ struct WorkerSpawner {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
-        let arguments = [executable, "worker"]
+        let arguments = [executable, "worker"] + metrics.arguments
         let variables = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let result = withCStringArray(arguments) { argv in

@@ -21,11 +21,14 @@ public final class SharedCounters {
             close(fd)
             throw .create(errno: code)
         }
-        return try SharedCounters(fileDescriptor: fd, slotCount: slotCount)
+        return try SharedCounters(fileDescriptor: fd)
     }
 
-    /// Maps the counters of an inherited file descriptor.
-    public init(fileDescriptor: Int32, slotCount: Int) throws(Failure) {
+    /// Maps the counters of an inherited file descriptor, as many as the file holds.
+    public init(fileDescriptor: Int32) throws(Failure) {
+        var info = stat()
+        guard fstat(fileDescriptor, &info) == 0 else { throw .map(errno: errno) }
+        let slotCount = Int(info.st_size) / 8
         let address = mmap(nil, slotCount * 8, PROT_READ | PROT_WRITE, MAP_SHARED, fileDescriptor, 0)
         guard let address, address != MAP_FAILED else { throw .map(errno: errno) }
         self.fileDescriptor = fileDescriptor
@@ -46,6 +49,11 @@ public final class SharedCounters {
     public func subtract(_ slot: Int, _ value: UInt64 = 1) {
         precondition(slot >= 0 && slot < slotCount)
         csystem_atomic_sub(base + slot, value)
+    }
+
+    public func store(_ slot: Int, _ value: UInt64) {
+        precondition(slot >= 0 && slot < slotCount)
+        csystem_atomic_store(base + slot, value)
     }
 
     public func load(_ slot: Int) -> UInt64 {

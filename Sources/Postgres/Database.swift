@@ -7,9 +7,9 @@ public final class Database {
 
     public init(_ options: ConnectionOptions) { self.options = options }
 
-    /// Runs `body` on the connection. When the connection is found broken, it is dropped; when `retry` says
-    /// the work is safe to repeat (it wrote nothing, or it is one atomic statement that failed to reach the
-    /// server), it runs once more on a fresh connection.
+    /// Runs `body` on the connection, reopened first if the server has closed it. When the connection breaks
+    /// during `body`, it is dropped; when `retry` says the work is safe to repeat (it wrote nothing), it runs
+    /// once more on a fresh connection.
     @discardableResult
     public func withConnection<T>(retry: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
         do {
@@ -35,8 +35,11 @@ public final class Database {
         try withConnection { try $0.transaction(body) }
     }
 
+    /// The connection, checked before each use with one non-blocking read (`isAlive`, no round trip): one the
+    /// server has closed since (a restart, a failover, `pg_terminate_backend`) is replaced before anything is
+    /// sent on it, so the statement that would have failed on it runs on the fresh connection instead.
     private func open() throws(PostgresError) -> PostgresConnection {
-        if let connection, connection.isHealthy { return connection }
+        if let connection, connection.isAlive { return connection }
         connection = nil
         let fresh = try PostgresConnection(options)
         connection = fresh

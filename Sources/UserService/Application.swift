@@ -10,14 +10,17 @@ public final class Application {
     private let jsonLimits: JSONParser.Limits
     private var metrics: ServiceMetrics { services.metrics }
 
-    /// Builds the worker's services; the dummy password hash is made here, at the configured cost.
-    public init(configuration: Configuration, counters: SharedCounters) throws {
+    /// Builds the worker's services; the dummy password hash is made here, at the configured cost. `layout` is
+    /// the one the master made `counters` with; a route table it cannot label is refused.
+    public init(configuration: Configuration, counters: SharedCounters, layout: MetricsLayout) throws {
+        try layout.check(routeCount: Routes.table.count, counters: counters)
         self.configuration = configuration
         jsonLimits = JSONParser.Limits(maximumMembers: configuration.maxJSONMembers)
         let database = Database(ConnectionOptions(
             url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
             statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds))
-        services = try Services(configuration: configuration, database: database, metrics: ServiceMetrics(counters: counters))
+        services = try Services(configuration: configuration, database: database,
+                                metrics: ServiceMetrics(counters: counters, layout: layout))
         router = buildRouter(services)
         services.routes = router.routes
     }
@@ -52,7 +55,7 @@ public final class Application {
             response = redirectWithoutTrailingSlash(request) ?? errorResponse(APIError.notFound)
         }
         if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
-        metrics.recordRequest(row: ServiceMetrics.row(routeIndex: routeIndex, method: request.method),
+        metrics.recordRequest(row: metrics.layout.row(routeIndex: routeIndex, method: request.method),
                               status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)
         return Outcome(response: response, route: route)
     }

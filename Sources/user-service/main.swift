@@ -62,7 +62,10 @@ case "serve":
                                      socketMode: mode, environmentFile: values["--env-file"])))
 
 case "worker":
-    Worker.run(environment: Environment.process())
+    guard let metrics = WorkerMetrics(options: options(&arguments, WorkerMetrics.options)) else {
+        fail("worker is started by `serve`, which passes \(WorkerMetrics.options.sorted().joined(separator: ", "))")
+    }
+    Worker.run(environment: Environment.process(), metrics: metrics)
 
 case "migrate":
     let values = options(&arguments, ["--env-file"], flags: ["--status"])

@@ -10,7 +10,8 @@ import Testing
             "MAX_BODY_BYTES": String(maxBody), "DB_CONNECT_TIMEOUT_SECONDS": "1", "BCRYPT_ROUNDS": "4",
         ], defaultWorkers: 1)
         configuration.migrationsDirectory = shippedMigrationsPath()
-        return try Application(configuration: configuration, counters: try SharedCounters.create(slotCount: PoolCounter.totalSlots))
+        let layout = MetricsLayout(processCount: 1)
+        return try Application(configuration: configuration, counters: try SharedCounters.create(slotCount: layout.slotCount), layout: layout)
     }
 
     func body(_ response: HTTPResponse) -> String { String(decoding: response.body, as: UTF8.self) }

@@ -116,18 +116,28 @@ import Testing
         }
     }
 
-    @Test func databaseReconnectsAfterTheConnectionIsKilled() throws {
+    @Test func databaseReconnectsBeforeAWriteWhenTheServerClosedTheConnection() throws {
         let db = try TestSchema()
+        try db.connection.query("CREATE TABLE items (name text PRIMARY KEY)")
         let database = Database(ConnectionOptions(url: TestSchema.baseURL))
         let pid = try database.withConnection { try $0.query("SELECT pg_backend_pid()").first!.int(0)! }
-        try db.connection.query("SELECT pg_terminate_backend($1)", [pid])
-        // The statement is safe to repeat: it is retried once on a fresh connection.
-        let again = try database.withConnection(retry: true) { try $0.query("SELECT pg_backend_pid()").first!.int(0)! }
+        // The server ends the idle connection (as at a restart) and has closed it when this returns.
+        #expect(try db.connection.query("SELECT pg_terminate_backend($1, 10000)", [pid]).first?.bool(0) == true)
+        // A write, not safe to repeat, still succeeds: the dead connection is seen before anything is sent.
+        let again = try database.withConnection { connection in
+            try connection.query("INSERT INTO \(db.name).items VALUES ($1)", ["after restart"])
+            return try connection.query("SELECT pg_backend_pid()").first!.int(0)!
+        }
         #expect(again != pid)
-        try db.connection.query("SELECT pg_terminate_backend($1)", [again])
-        // Not safe to repeat: the caller sees the loss, and the next call has a fresh connection.
+        #expect(try db.connection.query("SELECT count(*) FROM items").first?.int(0) == 1)
+    }
+
+    @Test func aConnectionLostDuringAStatementIsReportedAndReplaced() throws {
+        let database = Database(ConnectionOptions(url: TestSchema.baseURL))
+        // The statement reached the server and the connection broke under it: its outcome is unknown, the
+        // caller sees the loss, and the next call has a fresh connection.
         do {
-            try database.withConnection { try $0.query("SELECT 1") }
+            try database.withConnection { try $0.query("SELECT pg_terminate_backend(pg_backend_pid())") }
             Issue.record("no error")
         } catch let error as PostgresError {
             #expect(error.isUnavailable)
