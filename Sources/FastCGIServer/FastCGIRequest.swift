@@ -52,7 +52,15 @@ final class FastCGIRequest {
     /// Writes a CGI-style response: `Status:` line, headers, blank line, body.
     func write(_ response: HTTPResponse) {
         var head = "Status: \(response.status.code) \(response.status.reasonPhrase)\r\n"
-        for (name, value) in response.headers where !HTTPResponse.isUnsafe((name, value)) { head += "\(name): \(value)\r\n" }
+        for (name, value) in response.headers {
+            // Never written: a control character would split or corrupt the response (the value is not logged).
+            guard !HTTPResponse.isUnsafe((name, value)) else {
+                let printableName = String(String.UnicodeScalarView(name.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+                Log.write("worker: dropped the response header \(printableName): its value has a control character")
+                continue
+            }
+            head += "\(name): \(value)\r\n"
+        }
         head += "Content-Length: \(response.body.count)\r\n\r\n"
         var bytes = Array(head.utf8)
         bytes.append(contentsOf: response.body)

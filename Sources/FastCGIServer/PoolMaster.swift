@@ -151,7 +151,8 @@ public final class PoolMaster {
                 let event: PoolSupervisor.Event
                 do {
                     let socket = slot < mainWorkers ? sockets.main : sockets.password!
-                    let index = try inFlight.free()
+                    let index = inFlight.free()
+                    if index == inFlight.overflow { Log.write("user-service: every in-flight slot is held: the new worker shares the overflow slot") }
                     let spawned = try spawner.spawn(listenFD: socket.fd, environment: environment,
                                                     metrics: WorkerMetrics(layout: metricsLayout, inFlightIndex: index))
                     inFlight.assign(index, to: spawned.pid)

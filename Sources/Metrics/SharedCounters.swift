@@ -21,7 +21,12 @@ public final class SharedCounters {
             close(fd)
             throw .create(errno: code)
         }
-        return try SharedCounters(fileDescriptor: fd)
+        do {
+            return try SharedCounters(fileDescriptor: fd)
+        } catch {
+            close(fd)  // not owned by a SharedCounters yet
+            throw error
+        }
     }
 
     /// Maps the counters of an inherited file descriptor, as many as the file holds.

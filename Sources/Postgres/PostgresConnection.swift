@@ -60,23 +60,17 @@ public final class PostgresConnection {
     /// call fails.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// Reads whatever the server has sent since the last call, without waiting and without a round trip, and
-    /// says whether the connection is still open. A server that stopped or restarted has sent FATAL 57P01
-    /// (admin_shutdown) and closed the socket; reading that turns the status bad.
-    ///
-    /// > PQconsumeInput: If input is available from the server, consume it. [...] PQconsumeInput normally
-    /// > returns 1 indicating "no error", but returns 0 if there was some kind of trouble
-    /// (libpq, "Asynchronous Command Processing"; its source adds: "Note that we will NOT block waiting for
-    /// more input.") One read takes the server's last message and leaves status OK; libpq sees the close only
-    /// on the read that returns nothing, so a socket still readable after the first read is read once more.
-    /// Each read follows a zero-timeout poll that found the socket readable, so none waits (libpq also keeps
-    /// its socket O_NONBLOCK: "Since we have the socket in nonblock mode" in `pqReadData`).
+    /// Whether the connection can take the next statement, found without waiting and without a round trip.
+    /// Between requests this service's connection expects nothing from the server (it runs no LISTEN): input on
+    /// an idle connection is the server saying goodbye — FATAL 57P01 admin_shutdown when it stops or restarts,
+    /// 57P05 when an idle session times out — before it closes the socket. Reading it with `PQconsumeInput` does
+    /// not always turn `PQstatus` bad (the close may not have arrived yet), and a goodbye left in libpq's buffer
+    /// would come back as the next statement's result; so a readable socket (data, end of file or an error, seen
+    /// by a zero-timeout poll) means a fresh connection instead.
     public var isAlive: Bool {
+        guard PQstatus(handle) == CONNECTION_OK else { return false }
         var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        for _ in 0..<2 where PQstatus(handle) == CONNECTION_OK && poll(&socket, 1, 0) > 0 {
-            if PQconsumeInput(handle) == 0 { return false }
-        }
-        return PQstatus(handle) == CONNECTION_OK
+        return poll(&socket, 1, 0) == 0
     }
 
     /// The server's version as an integer, e.g. 150018 for 15.18.

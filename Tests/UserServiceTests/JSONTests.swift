@@ -54,15 +54,6 @@ import Testing
         #expect(parsed.count == 2 && value["\u{e9}"] == .integer(2))
     }
 
-    @Test func keysDifferingOnlyInCombiningMarksStayDistinct() throws {
-        let marks = ["\u{300}", "\u{301}", "\u{302}", "\u{303}", "\u{304}", "\u{308}"]
-        var keys: [String] = []
-        for a in marks { for b in marks { for c in marks { keys.append("a" + a + b + c) } } }
-        let text = "{" + keys.map { "\"\($0)\": 1" }.joined(separator: ",") + "}"
-        guard case .object(let parsed) = try parse(text) else { Issue.record("not an object"); return }
-        #expect(parsed.count == keys.count)
-    }
-
     @Test func membersOfOneObjectOrArrayAreBounded() throws {
         let limits = JSONParser.Limits(maximumMembers: 3)
         _ = try JSONParser.parse(Array(#"{"a": [1, 2, 3], "b": 1, "c": {"x": 1, "y": 2, "z": 3}}"#.utf8), limits: limits)

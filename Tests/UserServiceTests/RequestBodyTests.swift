@@ -13,7 +13,7 @@ import Testing
             #expect(try RequestBody(request(#"{"a": "b"}"#, contentType: type)).value["a"] == "b", "\(type ?? "nil")")
         }
         for type in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/json",
-                     "application/jsonp", "application/json-seq"] {
+                     "application/jsonp", "application/json-seq", "application/x/+json"] {
             do {
                 _ = try RequestBody(request(#"{"a": "b"}"#, contentType: type))
                 Issue.record("parsed as \(type)")

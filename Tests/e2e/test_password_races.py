@@ -59,17 +59,24 @@ def in_flight(request):
     return future
 
 
-def test_login_with_the_old_password_loses_to_a_change_committed_meanwhile(stack, http):
-    user = register(http, stack)
-    row = HeldTransaction(stack.database_url, f"SELECT id FROM users WHERE id = '{user['id']}' FOR NO KEY UPDATE")
-    attempt = in_flight(lambda: requests.post(stack.url("/api/v1/auth/login"),
-                                              json={"email": user["email"], "password": PASSWORD}))
+def test_login_with_the_old_password_loses_to_a_change_committed_meanwhile(make_stack, http):
+    # The stored hash is cheaper than the configured cost, so the login also brings an upgraded hash of the old
+    # password: it must not be written back either.
+    s = make_stack(name="loginrace", workers=2, env={"BCRYPT_ROUNDS": "5"})
+    user = register(http, s)
+    psql(f"UPDATE users SET hashed_password = '{python_hash(PASSWORD, 4)}' WHERE id = '{user['id']}'", url=s.database_url)
+    theirs = python_hash(NEW_PASSWORD)
+    row = HeldTransaction(s.database_url, f"SELECT id FROM users WHERE id = '{user['id']}' FOR NO KEY UPDATE")
+    attempt = in_flight(lambda: requests.post(s.url("/api/v1/auth/login"), json={"email": user["email"], "password": PASSWORD}))
     row.wait_for_waiter()  # the old password was checked; the session waits for the row
-    row.commit(f"UPDATE users SET hashed_password = '{python_hash(NEW_PASSWORD)}' WHERE id = '{user['id']}'")
+    row.commit(f"UPDATE users SET hashed_password = '{theirs}' WHERE id = '{user['id']}'")
     response = attempt.result(timeout=30)
     assert response.status_code == 401 and response.json() == {"detail": "Incorrect email or password"}
-    assert psql(f"SELECT count(*) FROM user_sessions WHERE user_id = '{user['id']}'", url=stack.database_url) == "0"
-    assert login(http, stack, user["email"], NEW_PASSWORD)["access_token"]
+    assert psql(f"SELECT count(*) FROM user_sessions WHERE user_id = '{user['id']}'", url=s.database_url) == "0"
+    assert stored_hash(s, user["id"]) == theirs
+    assert psql(f"SELECT count(*) FROM security_events WHERE user_id = '{user['id']}' AND type = 'login_failure'",
+                url=s.database_url) == "1"
+    assert login(http, s, user["email"], NEW_PASSWORD)["access_token"]
 
 
 def change_password(stack, tokens, current=PASSWORD, new=NEW_PASSWORD):
@@ -77,16 +84,40 @@ def change_password(stack, tokens, current=PASSWORD, new=NEW_PASSWORD):
                          json={"current_password": current, "new_password": new, "confirm_password": new})
 
 
+def session_id(stack, user_id):
+    return psql(f"SELECT id FROM user_sessions WHERE user_id = '{user_id}'", url=stack.database_url)
+
+
 def test_change_password_loses_when_its_session_is_revoked_meanwhile(stack, http):
     user, tokens = new_user(http, stack)
     before = stored_hash(stack, user["id"])
-    row = HeldTransaction(stack.database_url, f"SELECT id FROM users WHERE id = '{user['id']}' FOR NO KEY UPDATE")
+    # A revocation in progress (as an administrator's SQL would make it) holds the caller's session row.
+    revocation = HeldTransaction(stack.database_url,
+                                 f"UPDATE user_sessions SET revoked_at = now() WHERE id = '{session_id(stack, user['id'])}'")
     attempt = in_flight(lambda: change_password(stack, tokens))
-    row.wait_for_waiter()  # authenticated and the current password checked; the change waits for the row
-    row.commit(f"UPDATE user_sessions SET revoked_at = now() WHERE user_id = '{user['id']}'")
+    revocation.wait_for_waiter()  # authenticated, current password checked; the change waits for the session row
+    revocation.commit()
     response = attempt.result(timeout=30)
     assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
     assert stored_hash(stack, user["id"]) == before
+    assert login(http, stack, user["email"], PASSWORD)
+
+
+def test_change_password_and_logout_all_from_another_device_do_not_deadlock(stack, http):
+    user, first = new_user(http, stack)
+    second = login(http, stack, user["email"])
+    second_session = psql(f"SELECT id FROM user_sessions WHERE user_id = '{user['id']}' ORDER BY created_at DESC LIMIT 1",
+                          url=stack.database_url)
+    # Holding the changing session's row makes a logout-all wait on it halfway through the user's sessions.
+    hold = HeldTransaction(stack.database_url, f"SELECT id FROM user_sessions WHERE id = '{second_session}' FOR SHARE")
+    logout_all = in_flight(lambda: requests.post(stack.url("/api/v1/auth/logout-all"), headers=bearer(first)))
+    hold.wait_for_waiter()
+    change = in_flight(lambda: change_password(stack, second))
+    wait_for(lambda: psql("SELECT count(*) FROM pg_locks WHERE NOT granted", url=stack.database_url) not in ("0", "1"),
+             message="both requests waiting")
+    hold.commit()
+    assert logout_all.result(timeout=30).status_code == 200
+    assert change.result(timeout=30).status_code == 401  # its session was revoked first: no 500, no deadlock
     assert login(http, stack, user["email"], PASSWORD)
 
 

@@ -23,13 +23,7 @@ struct SecurityEvent {
         self.kind = kind
         self.userID = userID
         // Truncated, never refused, in the unit the columns' limits count: code points, as PostgreSQL's length().
-        ipAddress = request.remoteAddress.map { Self.prefix($0, codePoints: 64) }
-        userAgent = request.userAgent.map { Self.prefix($0, codePoints: 512) }
-    }
-
-    static func prefix(_ text: String, codePoints: Int) -> String {
-        var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: text.unicodeScalars.prefix(codePoints))
-        return String(scalars)
+        ipAddress = request.remoteAddress?.prefix(codePoints: 64)
+        userAgent = request.userAgent?.prefix(codePoints: 512)
     }
 }

@@ -66,7 +66,7 @@ public struct Configuration: Sendable {
             workers: try reader.integer("WORKERS", default: defaultWorkers, range: 1...256),
             passwordWorkers: try reader.integer("PASSWORD_WORKERS", default: defaultWorkers, range: 1...256),
             maxBodyBytes: try reader.integer("MAX_BODY_BYTES", default: 65536, range: 1024...(16 << 20)),
-            maxJSONMembers: try reader.integer("MAX_JSON_MEMBERS", default: 10_000, range: 16...1_000_000),
+            maxJSONMembers: try reader.integer("MAX_JSON_MEMBERS", default: JSONParser.Limits().maximumMembers, range: 16...1_000_000),
             changePasswordMaxPerHour: try reader.integer("CHANGE_PASSWORD_MAX_PER_HOUR", default: 5, range: 1...1000),
             drainTimeoutSeconds: try reader.integer("DRAIN_TIMEOUT_SECONDS", default: 10, range: 1...600),
             dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),

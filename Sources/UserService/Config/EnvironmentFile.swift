@@ -61,4 +61,12 @@ extension StringProtocol {
         guard let start = firstIndex(where: { !$0.isWhitespace }), let end = lastIndex(where: { !$0.isWhitespace }) else { return "" }
         return String(self[start...end])
     }
+
+    /// The first `count` code points: the unit PostgreSQL's length() counts, for stored values that are cut,
+    /// never refused.
+    func prefix(codePoints count: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: unicodeScalars.prefix(count))
+        return String(scalars)
+    }
 }

@@ -97,16 +97,22 @@ struct AuthController {
             try events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
             throw Self.invalidCredentials
         }
-        try throttle.reset(identifier)
-        guard credentials.isActive else { throw APIError(.forbidden, "Inactive user") }
+        guard credentials.isActive else {
+            try throttle.reset(identifier)
+            throw APIError(.forbidden, "Inactive user")
+        }
         // The session opens only if the account still has the hash just checked: a password change that
-        // committed meanwhile makes this login fail as a wrong password would.
+        // committed meanwhile makes this login fail as a wrong password would, throttle and event included.
         guard let session = try sessions.open(
             userID: credentials.id, verifiedHash: credentials.hashedPassword,
             upgradedHash: try hasher.upgrade(password!, verifiedAgainst: credentials.hashedPassword),
             sessionDays: configuration.sessionMaxDays, refreshDays: configuration.refreshTokenExpireDays,
             event: SecurityEvent(.loginSuccess, userID: credentials.id, request: context.request))
-        else { throw Self.invalidCredentials }
+        else {
+            try events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
+            throw Self.invalidCredentials
+        }
+        try throttle.reset(identifier)
         return tokenResponse(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
     }
 

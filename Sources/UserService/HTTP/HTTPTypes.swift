@@ -113,6 +113,8 @@ public struct HTTPResponse: Sendable {
 enum PercentEncoding {
     /// `path` with every byte that may not stand raw in a URL path (RFC 3986 `pchar` and `/`) percent-encoded,
     /// so a decoded path can go back into a `Location` header.
+    private static let hexDigits = Array("0123456789ABCDEF".unicodeScalars)
+
     static func path(_ path: String) -> String {
         var out = ""
         for byte in path.utf8 {
@@ -123,8 +125,7 @@ enum PercentEncoding {
                  UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                let digits = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append(contentsOf: ["%", digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+                out.unicodeScalars.append(contentsOf: ["%", hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
             }
         }
         return out

@@ -45,6 +45,7 @@ public struct RequestBody {
             .trimmingWhitespace().lowercased()
         guard mediaType.hasPrefix("application/") else { return false }
         let subtype = mediaType.dropFirst("application/".count)
+        guard !subtype.contains("/") else { return false }  // Python's email parser makes such a type text/plain
         return subtype == "json" || subtype.hasSuffix("+json")
     }
 

@@ -257,6 +257,7 @@ private struct KeyIndex {
         }
         if many.isEmpty {
             for (position, earlier) in few.enumerated() { many[Array(earlier.utf8)] = position }
+            few = []
         }
         many[Array(key.utf8)] = many.count
     }

@@ -36,11 +36,15 @@ struct LoginThrottleRepository {
     /// Counts an attempt; returns the seconds to wait when it is refused, nil when it may be checked.
     func attempt(_ identifier: String) throws -> Int? {
         try database.withConnection { connection in
-            try connection.query(Self.attempt, [identifier, limit, baseDelay, maxDelay, window]).first?.int(0)
+            try connection.query(Self.attempt, [Self.key(identifier), limit, baseDelay, maxDelay, window]).first?.int(0)
         }
     }
 
     func reset(_ identifier: String) throws {
-        try database.withConnection { try $0.query("DELETE FROM login_throttle WHERE identifier = $1", [identifier]) }
+        try database.withConnection { try $0.query("DELETE FROM login_throttle WHERE identifier = $1", [Self.key(identifier)]) }
     }
+
+    /// The identifier as stored: at most the column's 320 code points (lower-casing can lengthen what was typed:
+    /// "İ" becomes two), so no login fails on the throttle's own limit.
+    private static func key(_ identifier: String) -> String { identifier.prefix(codePoints: 320) }
 }

@@ -101,11 +101,17 @@ struct SessionRepository {
         case allExcept(String)
     }
 
+    /// Every transaction that changes a user's sessions locks the user's row first, so they all take their locks
+    /// in one order (user, then sessions) and a change-password and a logout-all cannot deadlock. FOR SHARE:
+    /// revocations do not wait for each other, only for a login or a password change of the same user.
+    static let lockUser = PreparedStatement("user_lock_for_sessions", "SELECT id FROM users WHERE id = $1 FOR SHARE")
+
     /// Revokes sessions of `userID` and their refresh tokens, recording `event` when any was live, in one
     /// transaction; returns how many sessions were live.
     @discardableResult
     func revoke(userID: String, _ scope: Scope, event: SecurityEvent) throws -> Int {
         let count = try database.transaction { connection in
+            try connection.query(Self.lockUser, [userID])
             let count = try revoke(userID: userID, scope, on: connection)
             if count > 0 { try events.record(event, on: connection) }
             return count
@@ -188,7 +194,8 @@ struct SessionRepository {
 
     /// Sets a new password hash, revokes every other session of the user and records the event, in one
     /// transaction — only if the account still has `verifiedHash` and the caller's session is still live, both
-    /// rows locked (the user's first, the order every writer here takes them in). False when either changed.
+    /// rows locked (the user's first, the order every writer of sessions takes them in: see `lockUser`). False
+    /// when either changed.
     func changePassword(userID: String, verifiedHash: String, newHash: String, keepSession: String,
                         event: SecurityEvent) throws -> Bool {
         do {
