@@ -7,7 +7,7 @@ import uuid
 import requests
 
 from auth_helpers import bearer, new_user
-from conftest import BIN, MIGRATIONS, ROOT, RUN_DIR, Stack, create_database, free_port, migrate, psql
+from conftest import BIN, MIGRATIONS, ROOT, RUN_DIR, Stack, cluster_url, create_database, free_port, migrate, psql
 
 
 def test_concurrent_migrate_runs_apply_each_migration_once():
@@ -64,7 +64,8 @@ def test_outage_answers_503_quickly_and_recovers_without_restarting_the_pool(tmp
     subprocess.run([script, "start", pg_dir, str(port)], check=True)
     stack = None
     try:
-        base = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        with open(os.path.join(pg_dir, "superuser-password")) as f:
+            base = cluster_url(pg_dir, port, password=f.read().strip())
         url = create_database(base)
         assert migrate(url).returncode == 0
         stack = Stack("outage", database=url, workers=2)
@@ -97,7 +98,8 @@ def test_separate_roles_owner_migrates_and_the_pool_has_data_rights_only(make_st
     """docs/deploy.md's two roles: migrate as the schema owner, serve as a role with data rights only."""
     suffix = uuid.uuid4().hex[:8]
     owner, app = f"owner_{suffix}", f"app_{suffix}"
-    psql(f"CREATE ROLE {owner} LOGIN; CREATE ROLE {app} LOGIN")
+    password = uuid.uuid4().hex  # every connection authenticates (scram), these roles too
+    psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'; CREATE ROLE {app} LOGIN PASSWORD '{password}'")
     url = create_database()
     name = url.rsplit("/", 1)[1]
     psql(f"ALTER DATABASE {name} OWNER TO {owner}")
@@ -106,8 +108,8 @@ def test_separate_roles_owner_migrates_and_the_pool_has_data_rights_only(make_st
              GRANT USAGE ON SCHEMA public TO {app};
              ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {app};
              ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app};""", url=url)
-    owner_url = url.replace("postgres@", f"{owner}@")
-    app_url = url.replace("postgres@", f"{app}@")
+    owner_url = url.replace("postgres@", f"{owner}:{password}@")
+    app_url = url.replace("postgres@", f"{app}:{password}@")
     result = migrate(app_url, extra_env={"MIGRATION_DATABASE_URL": owner_url})
     assert result.returncode == 0, result.stderr
     assert psql("SELECT tableowner FROM pg_tables WHERE tablename = 'users'", url=url) == owner
