@@ -2,12 +2,13 @@
 import os
 import subprocess
 import time
+import urllib.parse
 import uuid
 
 import requests
 
 from auth_helpers import bearer, new_user
-from conftest import BIN, MIGRATIONS, ROOT, RUN_DIR, Stack, cluster_url, create_database, free_port, migrate, psql
+from conftest import BASE_URL, BIN, MIGRATIONS, ROOT, RUN_DIR, Stack, cluster_url, create_database, free_port, migrate, psql
 
 
 def test_concurrent_migrate_runs_apply_each_migration_once():
@@ -121,3 +122,21 @@ def test_separate_roles_owner_migrates_and_the_pool_has_data_rights_only(make_st
     # The pool's role cannot change the schema.
     denied = subprocess.run(["psql", "-X", "-q", app_url, "-c", "DROP TABLE security_events"], capture_output=True, text=True)
     assert denied.returncode != 0 and "must be owner" in denied.stderr
+
+
+def test_the_test_cluster_authenticates_every_local_connection():
+    """make test's PostgreSQL: a unix socket only, in a folder other users cannot enter, and scram for everyone."""
+    assert psql("SHOW listen_addresses") == ""
+    assert psql("SELECT count(*) FROM pg_hba_file_rules WHERE auth_method IN ('trust', 'peer', 'ident')") == "0"
+    no_password = subprocess.run(["psql", "-X", "-w", BASE_URL, "-c", "SELECT 1"], capture_output=True, text=True,
+                                 env=dict(os.environ, PGPASSFILE="/dev/null"))
+    assert no_password.returncode != 0 and "no password supplied" in no_password.stderr
+    wrong = subprocess.run(["psql", "-X", "-w", BASE_URL.replace("postgres@", "postgres:wrong@", 1), "-c", "SELECT 1"],
+                           capture_output=True, text=True, env=dict(os.environ, PGPASSFILE="/dev/null"))
+    assert wrong.returncode != 0 and "password authentication failed" in wrong.stderr
+    if os.geteuid() == 0:
+        socket_dir = urllib.parse.unquote(BASE_URL.split("@", 1)[1].rsplit(":", 1)[0])
+        other = subprocess.run(["runuser", "-u", "nobody", "--", "psql", "-X", "-w", "-h", socket_dir, "-p",
+                                BASE_URL.rsplit(":", 1)[1].split("/")[0], "-U", "postgres", "-c", "SELECT 1"],
+                               capture_output=True, text=True, env=dict(os.environ, PGPASSFILE="/dev/null"))
+        assert other.returncode != 0 and "Permission denied" in other.stderr
