@@ -110,11 +110,12 @@ def test_socket_activation_notify_and_reload_under_load(tmp_path):
         threads = [threading.Thread(target=hammer, args=(s.url("/health"), stop, results)) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(0.3)
+        wait_for(lambda: len(results) >= 10, message="requests before the reload")
         pool.send_signal(signal.SIGHUP)
         assert notify.recv(100) == b"RELOADING=1"
         assert notify.recv(100) == b"READY=1"
-        time.sleep(0.3)
+        answered = len(results)
+        wait_for(lambda: len(results) >= answered + 11, message="requests after the reload")
         stop.set()
         for t in threads:
             t.join()
@@ -260,9 +261,10 @@ def test_pool_syscalls_stay_inside_the_units_filter_and_no_memory_is_writable_an
         log_length = len(s.pool_log())
         s.signal_pool(signal.SIGHUP)
         wait_for(lambda: "reload complete" in s.pool_log()[log_length:], message="reload")
-        os.kill(s.worker_pids()[0], signal.SIGKILL)
+        before = s.worker_pids()
+        os.kill(before[0], signal.SIGKILL)
         wait_for(lambda: "restarting in" in s.pool_log(), message="restart")
-        time.sleep(0.3)
+        wait_for(lambda: len(s.worker_pids()) == 2 and s.worker_pids() != before, message="the replacement worker")
         login(http, s, user["email"])
     finally:
         s.stop()
