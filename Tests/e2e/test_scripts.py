@@ -80,7 +80,7 @@ def test_make_run_refuses_a_runtime_folder_it_cannot_trust_before_building_anyth
 def test_make_bench_refuses_a_runtime_folder_it_cannot_trust():
     folder, reason = unsafe_folders()[0]
     result = subprocess.run([os.path.join(SCRIPTS, "bench")], env=dict(os.environ, BENCH_RUN_DIR=folder,
-                            BENCH_PORT=str(free_port()), USER_SERVICE_BIN="/nonexistent"),
+                            BENCH_PORT=str(free_port()), USER_SERVICE_BIN="/nonexistent", TMPDIR=RUN_DIR),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
