@@ -149,11 +149,12 @@ import Testing
 @Suite struct ConnectionStringTests {
     /// DATABASE_URL may be a URI or libpq's keyword form.
     @Test func keywordFormConnects() throws {
-        let uri = TestSchema.baseURL  // postgresql://user@host:port/db
+        let uri = TestSchema.baseURL  // postgresql://user@host:port/db, host a percent-encoded socket folder
         let rest = uri.split(separator: "://")[1]
         let (credentials, location) = (rest.split(separator: "@")[0], rest.split(separator: "@")[1])
         let hostPort = location.split(separator: "/")[0].split(separator: ":")
-        let keywords = "host=\(hostPort[0]) port=\(hostPort[1]) user=\(credentials) dbname=\(location.split(separator: "/")[1])"
+        let host = hostPort[0].replacing("%2F", with: "/")
+        let keywords = "host=\(host) port=\(hostPort[1]) user=\(credentials) dbname=\(location.split(separator: "/")[1])"
         let connection = try PostgresConnection(ConnectionOptions(url: keywords))
         #expect(try connection.query("SELECT current_user").first?.string(0) == String(credentials))
     }

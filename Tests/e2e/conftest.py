@@ -1,8 +1,10 @@
 """End-to-end harness: the real binary behind a real nginx, on a real PostgreSQL, driven over HTTP.
 
-`make test` starts one PostgreSQL cluster and exports TEST_DATABASE_URL, TEST_RUN_DIR and USER_SERVICE_BIN.
+`make test` starts one PostgreSQL cluster (a unix socket only, scram authentication: the harness's password is
+in the 0600 file PGPASSFILE names) and exports TEST_DATABASE_URL, TEST_RUN_DIR and USER_SERVICE_BIN.
 Each Stack gets a database of its own (migrated by the real `user-service migrate`), its own pool and its own
-nginx on free ports. Tests that kill, reload or stop things build their own Stack; the rest share one.
+nginx on free ports, in a folder that only the pool and nginx's workers can enter. Tests that kill, reload or
+stop things build their own Stack; the rest share one.
 """
 import os
 import secrets
@@ -11,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import uuid
 
 import pytest
@@ -33,9 +36,34 @@ def database_url(name, base=BASE_URL):
     return base.rsplit("/", 1)[0] + "/" + name
 
 
+def cluster_url(socket_dir, port, user="postgres", password=None, database="postgres"):
+    """A libpq URL for a cluster that listens on a unix socket in socket_dir (the path percent-encoded as the host)."""
+    credentials = user + (f":{password}" if password is not None else "")
+    return f"postgresql://{credentials}@{urllib.parse.quote(socket_dir, safe='')}:{port}/{database}"
+
+
+AS_ROOT = os.geteuid() == 0
+# The FastCGI sockets' mode: as root, reachable through the group of nginx's workers only (see private_folder).
+SOCKET_MODE = "660" if AS_ROOT else "600"
+
+
+def private_folder(path):
+    """A folder only the pool and nginx's workers enter, as `make run` makes its socket folder: as root,
+    root:www-data 2710 (what is made inside belongs to group www-data, so sockets of mode 0660 reach nginx's
+    workers and no other user); otherwise 0700 (nginx's workers run as the caller)."""
+    os.makedirs(path, exist_ok=True)
+    if AS_ROOT:
+        os.chown(path, 0, int(subprocess.run(["getent", "group", "www-data"], capture_output=True, text=True,
+                                             check=True).stdout.split(":")[2]))
+        os.chmod(path, 0o2710)
+    else:
+        os.chmod(path, 0o700)
+    return path
+
+
 def psql(sql, url=BASE_URL, check=True):
     """Runs SQL through psql and returns its unaligned output."""
-    result = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+    result = subprocess.run(["psql", "-X", "-w", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
                             capture_output=True, text=True, timeout=60)
     if check and result.returncode != 0:
         raise AssertionError(f"psql failed: {result.stderr}")
@@ -68,9 +96,7 @@ class Stack:
 
     def __init__(self, name="stack", env=None, nginx_env=None, workers=2, database=None, site=None, notify_socket=None,
                  start_nginx=True, binary=BIN, wrapper=(), migrations=MIGRATIONS, password_workers=0):
-        self.dir = os.path.join(RUN_DIR, f"{name}-{uuid.uuid4().hex[:8]}")
-        os.makedirs(self.dir)
-        os.chmod(self.dir, 0o755)
+        self.dir = private_folder(os.path.join(RUN_DIR, f"{name}-{uuid.uuid4().hex[:8]}"))
         self.socket_path = os.path.join(self.dir, "pool.sock")
         self.password_socket_path = os.path.join(self.dir, "password.sock") if password_workers else None
         self.binary = binary
@@ -124,7 +150,7 @@ class Stack:
 
     # --- the pool -------------------------------------------------------------------------------------------
     def write_env(self, settings):
-        with open(self.env_file, "w") as f:
+        with open(os.open(self.env_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             for key, value in settings.items():
                 f.write(f"{key}={value}\n")
 
@@ -136,7 +162,7 @@ class Stack:
         self.pool_log_file = open(self.pool_log_path, "ab")
         password = ["--listen-password", f"unix:{self.password_socket_path}"] if self.password_socket_path else []
         self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", f"unix:{self.socket_path}"] + password +
-                                     ["--socket-mode", "666", "--env-file", self.env_file], env=env,
+                                     ["--socket-mode", SOCKET_MODE, "--env-file", self.env_file], env=env,
                                      stdout=self.pool_log_file, stderr=subprocess.STDOUT)
         if wait:
             wait_for(lambda: "pool ready" in self.pool_log() or self.pool.poll() is not None, message="pool ready")
@@ -254,7 +280,7 @@ class TableLock:
 
     def __init__(self, url, table):
         self.url = url
-        self.process = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", url], stdin=subprocess.PIPE,
+        self.process = subprocess.Popen(["psql", "-X", "-w", "-q", "-A", "-t", url], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True)
         self.process.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n")
         self.process.stdin.flush()

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from auth_helpers import bearer, login, new_user
-from conftest import BIN, ROOT, RUN_DIR, Stack, create_database, migrate, wait_for
+from conftest import AS_ROOT, BIN, ROOT, RUN_DIR, Stack, create_database, migrate, private_folder, psql, wait_for
 from test_runtime import hammer
 
 UNITS = ["user-service.service", "user-service.socket", "user-service-migrate.service", "user-service-cleanup.service",
@@ -76,9 +76,7 @@ def test_service_security_score(tree):
 
 def test_socket_activation_notify_and_reload_under_load(tmp_path):
     """The pool started the systemd way: socket on fd 3 with LISTEN_FDS, READY=1 on NOTIFY_SOCKET."""
-    run_dir = os.path.join(RUN_DIR, f"activate-{uuid.uuid4().hex[:6]}")
-    os.makedirs(run_dir)
-    os.chmod(run_dir, 0o755)
+    run_dir = private_folder(os.path.join(RUN_DIR, f"activate-{uuid.uuid4().hex[:6]}"))
     socket_path = os.path.join(run_dir, "activated.sock")
     password_socket_path = os.path.join(run_dir, "activated-password.sock")
     notify_path = os.path.join(run_dir, "notify.sock")
@@ -91,13 +89,17 @@ def test_socket_activation_notify_and_reload_under_load(tmp_path):
     s.nginx_env["USER_SERVICE_PASSWORD_SOCKET"] = password_socket_path
     log = open(os.path.join(run_dir, "pool.log"), "wb")
     # Two sockets, as user-service.socket passes them: the main one, then the password workers' one.
+    # systemd-socket-activate passes only the variables named with -E: the harness's password file is one.
     pool = subprocess.Popen(["systemd-socket-activate", "-l", socket_path, "-l", password_socket_path,
-                             "-E", f"NOTIFY_SOCKET={notify_path}", BIN, "serve", "--env-file", s.env_file],
+                             "-E", f"NOTIFY_SOCKET={notify_path}", "-E", f"PGPASSFILE={os.environ.get('PGPASSFILE', '')}",
+                             BIN, "serve", "--env-file", s.env_file],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: os.path.exists(socket_path) and os.path.exists(password_socket_path), message="the sockets")
         for path in (socket_path, password_socket_path):
-            os.chmod(path, 0o666)  # systemd-socket-activate makes them 0644; the .socket unit sets the real mode
+            # systemd-socket-activate makes them 0644 (group root, from the folder's setgid: www-data); the .socket
+            # unit sets the real mode: SocketGroup=www-data, SocketMode=0660.
+            os.chmod(path, 0o660 if AS_ROOT else 0o600)
         s.start_nginx()
         assert requests.get(s.url("/health"), timeout=15).status_code == 200  # the first connection starts the pool
         assert notify.recv(100) == b"READY=1"
@@ -108,11 +110,12 @@ def test_socket_activation_notify_and_reload_under_load(tmp_path):
         threads = [threading.Thread(target=hammer, args=(s.url("/health"), stop, results)) for _ in range(4)]
         for t in threads:
             t.start()
-        time.sleep(0.3)
+        wait_for(lambda: len(results) >= 10, message="requests before the reload")
         pool.send_signal(signal.SIGHUP)
         assert notify.recv(100) == b"RELOADING=1"
         assert notify.recv(100) == b"READY=1"
-        time.sleep(0.3)
+        answered = len(results)
+        wait_for(lambda: len(results) >= answered + 11, message="requests after the reload")
         stop.set()
         for t in threads:
             t.join()
@@ -258,9 +261,10 @@ def test_pool_syscalls_stay_inside_the_units_filter_and_no_memory_is_writable_an
         log_length = len(s.pool_log())
         s.signal_pool(signal.SIGHUP)
         wait_for(lambda: "reload complete" in s.pool_log()[log_length:], message="reload")
-        os.kill(s.worker_pids()[0], signal.SIGKILL)
+        before = s.worker_pids()
+        os.kill(before[0], signal.SIGKILL)
         wait_for(lambda: "restarting in" in s.pool_log(), message="restart")
-        time.sleep(0.3)
+        wait_for(lambda: len(s.worker_pids()) == 2 and s.worker_pids() != before, message="the replacement worker")
         login(http, s, user["email"])
     finally:
         s.stop()
@@ -295,3 +299,80 @@ def test_the_real_env_file_is_made_once_with_its_own_secret(tmp_path):
     other = tmp_path / "other.env"
     subprocess.run([script, str(other), "/usr/share/user-service"], env=env, check=True, capture_output=True)
     assert secret not in other.read_text()
+
+
+def test_the_migrations_env_file_is_root_only_made_once_and_apart_from_the_pools(tmp_path):
+    """migrate.env (MIGRATION_DATABASE_URL, the schema owner's credentials): root:root 0600 beside the pool's env
+    file, which never holds that variable; made once, never overwritten."""
+    script = os.path.join(ROOT, "scripts", "create-env-file")
+    path = tmp_path / "etc" / "user-service.env"
+    migrate_env = tmp_path / "etc" / "migrate.env"
+    env = dict(os.environ, USER_SERVICE_GROUP="nogroup")
+    subprocess.run([script, str(path), "/usr/share/user-service"], env=env, check=True, capture_output=True)
+    info = os.stat(migrate_env)
+    assert oct(info.st_mode & 0o777) == "0o600" and (info.st_uid, info.st_gid) == (0, 0)
+    assert not re.search(r"^MIGRATION_DATABASE_URL=", path.read_text(), re.M)
+    assert not re.search(r"^MIGRATION_DATABASE_URL=", migrate_env.read_text(), re.M)  # a commented example only
+    migrate_env.write_text("MIGRATION_DATABASE_URL=postgresql://owner:edited@localhost/user_service\n")
+    path.unlink()  # also made when only the pool's file is missing, and the other way round
+    subprocess.run([script, str(path), "/usr/share/user-service"], env=env, check=True, capture_output=True)
+    assert "owner:edited" in migrate_env.read_text() and path.exists()
+    migrate_env.unlink()
+    subprocess.run([script, str(path), "/usr/share/user-service"], env=env, check=True, capture_output=True)
+    assert migrate_env.exists() and oct(os.stat(migrate_env).st_mode & 0o777) == "0o600"
+    assert [p.name for p in (tmp_path / "etc").iterdir() if p.name.startswith(".")] == []  # no temporary left
+
+
+def test_migrate_unit_gets_the_owner_url_from_its_own_environment_file(tree):
+    """Runs user-service-migrate.service's ExecStart as systemd would: the variables of its EnvironmentFile= in the
+    environment (systemd reads that file as root), --env-file the pool's file. The schema owner migrates; without
+    migrate.env (the pool's view) the same command cannot change the schema."""
+    units = {u: open(os.path.join(tree, "lib/systemd/system", u)).read() for u in UNITS}
+    migrate_unit = units["user-service-migrate.service"]
+    assert re.findall(r"^EnvironmentFile=(.*)$", migrate_unit, re.M) == ["/etc/user-service/migrate.env"]
+    for name, text in units.items():
+        assert "--env-file /etc/user-service/migrate.env" not in text, name
+        if name != "user-service-migrate.service":
+            assert "migrate.env" not in text, name
+    exec_start = re.search(r"^ExecStart=(.*)$", migrate_unit, re.M).group(1).split()
+    assert exec_start[1:] == ["migrate", "--env-file", "/etc/user-service/user-service.env"]
+
+    # Two roles as docs/deploy.md creates them, on a fresh database.
+    suffix, password = uuid.uuid4().hex[:8], uuid.uuid4().hex
+    owner, app = f"owner_{suffix}", f"app_{suffix}"
+    psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'; CREATE ROLE {app} LOGIN PASSWORD '{password}'")
+    url = create_database()
+    psql(f"ALTER DATABASE {url.rsplit('/', 1)[1]} OWNER TO {owner}")
+    psql(f"""ALTER SCHEMA public OWNER TO {owner}; REVOKE ALL ON SCHEMA public FROM PUBLIC;
+             GRANT USAGE ON SCHEMA public TO {app};""", url=url)
+    etc = os.path.join(tree, "etc/user-service")
+    os.makedirs(etc, exist_ok=True)
+    with open(os.path.join(etc, "user-service.env"), "w") as f:
+        f.write(f"DATABASE_URL={url.replace('postgres@', f'{app}:{password}@')}\n")
+    with open(os.path.join(etc, "migrate.env"), "w") as f:
+        f.write(f"# the owner\nMIGRATION_DATABASE_URL={url.replace('postgres@', f'{owner}:{password}@')}\n")
+
+    def run_unit(with_environment_file):
+        env = {"PATH": os.environ["PATH"], "PGPASSFILE": "/dev/null"}
+        env.update(re.findall(r"^(\w+)=(.*)$", re.search(r"^Environment=(.*)$", migrate_unit, re.M).group(1), re.M))
+        env["MIGRATIONS_DIR"] = tree + env["MIGRATIONS_DIR"]
+        if with_environment_file:
+            env.update(re.findall(r"^(\w+)=(.*)$", open(os.path.join(etc, "migrate.env")).read(), re.M))
+        command = [tree + exec_start[0], *exec_start[1:-1], tree + exec_start[-1]]
+        return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+    as_pool = run_unit(with_environment_file=False)
+    assert as_pool.returncode != 0 and "SQLSTATE 42501" in as_pool.stderr  # insufficient privilege
+    result = run_unit(with_environment_file=True)
+    assert result.returncode == 0, result.stderr
+    assert psql("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'", url=url) == owner
+    assert password not in result.stderr
+
+
+def test_package_purge_removes_both_env_files(deb):
+    control = os.path.join(RUN_DIR, "control-" + uuid.uuid4().hex[:6])
+    subprocess.run(["dpkg-deb", "-e", deb, control], check=True)
+    postinst = open(os.path.join(control, "postinst")).read()
+    assert "/usr/share/user-service/create-env-file /etc/user-service/user-service.env" in postinst
+    postrm = open(os.path.join(control, "postrm")).read()
+    assert "/etc/user-service/migrate.env" in postrm and "/etc/user-service/user-service.env" in postrm

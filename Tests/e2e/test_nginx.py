@@ -3,6 +3,7 @@ import http.client
 import os
 import re
 import ssl
+import stat
 import subprocess
 import warnings
 
@@ -164,3 +165,59 @@ def test_forged_forwarded_for_does_not_change_the_client_address(stack):
     assert status == 200
     wait_for(lambda: "remote_addr=127.0.0.3" in stack.pool_log(), message="the real peer address logged")
     assert "203.0.113.9" not in stack.pool_log()
+
+
+def test_only_nginx_workers_reach_the_pool_sockets(make_stack, http):
+    """The pool's FastCGI sockets are for nginx's workers (group www-data) only: any other local user talking
+    FastCGI directly would bypass nginx (forged REMOTE_ADDR, /metrics, no rate limits)."""
+    from conftest import AS_ROOT
+    from test_scripts import can_connect_as
+    if not AS_ROOT:
+        pytest.skip("needs root to act as other users")  # CI runs as root
+    s = make_stack(name="sockets", workers=1, password_workers=1)
+    for path in (s.socket_path, s.password_socket_path):
+        assert stat.S_IMODE(os.stat(path).st_mode) & 0o007 == 0, oct(os.stat(path).st_mode)
+        assert not can_connect_as("nobody", path), path
+        assert can_connect_as("www-data", path), path
+    assert http.get(s.url("/health")).status_code == 200
+
+
+def test_every_endpoint_that_hashes_a_password_is_in_the_strict_group(make_stack, http):
+    """login, register, change-password, password-reset-confirm and DELETE /users/me share the strict limit, and
+    go to the password workers; reads stay in the general group."""
+    from auth_helpers import bearer, new_user
+
+    s = make_stack(name="strict", workers=1, password_workers=1,
+                   nginx_env={"RATE_LIMIT_AUTH": "1r/m", "RATE_LIMIT_AUTH_BURST": "2"})
+    user, tokens = new_user(http, s)  # register and login: two of the three requests the group allows
+    change = {"current_password": "WrongPass123", "new_password": "NewPass456x", "confirm_password": "NewPass456x"}
+    assert http.post(s.url("/api/v1/auth/change-password"), headers=bearer(tokens), json=change).status_code == 400
+    wait_for(lambda: "route=/api/v1/auth/change-password " in s.pool_log(), message="the change-password line")
+    pids = {route: set(re.findall(rf"route={route} status=\d+ .* pid=(\d+)", s.pool_log()))
+            for route in ("/api/v1/auth/login", "/api/v1/auth/change-password")}
+    assert pids["/api/v1/auth/change-password"] == pids["/api/v1/auth/login"]  # the password worker
+    for method, path in (("POST", "/api/v1/auth/change-password"), ("POST", "/api/v1/auth/login"),
+                         ("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/password-reset-confirm"),
+                         ("POST", "/api/v1/auth/password-reset-request"), ("DELETE", "/api/v1/users/me")):
+        limited = http.request(method, s.url(path), headers=bearer(tokens), json=change)
+        assert limited.status_code == 429 and limited.json() == {"detail": "Too many requests"}, (method, path)
+    # The general group is another budget.
+    assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).status_code == 200
+    assert http.get(s.url("/api/v1/users/me"), headers=bearer(tokens)).status_code != 429
+    assert http.post(s.url("/api/v1/auth/refresh"), json={"refresh_token": tokens["refresh_token"]}).status_code == 200
+
+
+def test_the_content_type_reaches_the_pool(make_stack, http, tmp_path):
+    """nginx passes CONTENT_TYPE (when the request has one) among the FastCGI parameters the pool reads. Seen in
+    what the pool's worker reads from its socket."""
+    trace = str(tmp_path / "trace")
+    s = make_stack(name="ctype", workers=1, wrapper=["strace", "-f", "-qq", "-s", "4096", "-e", "trace=read,recvfrom",
+                                                     "-o", trace])
+    marker = "text/plain; charset=x-" + os.urandom(4).hex()
+    http.post(s.url("/api/v1/auth/refresh"), data=b'{"refresh_token": "x"}', headers={"Content-Type": marker})
+    http.post(s.url("/api/v1/auth/refresh"), data=b'{"refresh_token": "y"}', headers={"Content-Type": ""})
+    wait_for(lambda: s.pool_log().count("route=/api/v1/auth/refresh ") == 2, message="both requests")
+    s.stop()
+    text = open(trace).read()
+    assert "CONTENT_TYPE" + marker in text  # name, then value, in one FastCGI params record
+    assert text.count("CONTENT_TYPE") == 1  # if_not_empty: a request without one sends none

@@ -95,13 +95,14 @@ def test_reload_under_load_drops_nothing(make_stack):
     for t in threads:
         t.start()
     try:
-        time.sleep(0.3)
+        wait_for(lambda: len(results) >= 25, message="requests before the reload")
         # The new configuration is read from the env file on reload.
         s.settings["ACCESS_TOKEN_EXPIRE_MINUTES"] = "15"
         s.write_env(s.settings)
         s.signal_pool(signal.SIGHUP)
         wait_for(lambda: "reload complete" in s.pool_log(), message="reload complete")
-        time.sleep(0.3)
+        answered = len(results)
+        wait_for(lambda: len(results) >= answered + 25, message="requests after the reload")
     finally:
         stop.set()
         for t in threads:
@@ -133,7 +134,7 @@ def test_sigterm_lets_an_in_flight_request_finish(make_stack):
         pending = pool.submit(requests.get, s.url("/db/status"), timeout=30)
         lock.wait_for_waiter()
         s.signal_pool(signal.SIGTERM)
-        time.sleep(0.5)
+        wait_for(lambda: "finishing in-flight requests" in s.pool_log(), message="draining")
         assert s.pool.poll() is None  # still draining
         lock.release()
         response = pending.result()
@@ -149,10 +150,8 @@ def test_drain_timeout_kills_a_worker_that_overruns(make_stack):
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         pending = pool.submit(requests.get, s.url("/db/status"), timeout=30)
         lock.wait_for_waiter()
-        started = time.monotonic()
         s.signal_pool(signal.SIGTERM)
-        assert s.pool.wait(timeout=10) == 0
-        assert time.monotonic() - started < 5
+        assert s.pool.wait(timeout=30) == 0  # long before the held statement's 60 s timeout
         assert "did not finish within the drain timeout" in s.pool_log()
         assert pending.result().status_code == 502
     lock.release()
@@ -189,9 +188,10 @@ def test_metrics_add_up_over_all_workers(make_stack):
     assert f'user_service_requests_total{{route="/",method="GET",status="200"}} {count}' in metrics
     assert f'user_service_request_duration_seconds_count{{route="/",method="GET"}} {count}' in metrics
     # Totals survive a worker being replaced.
-    os.kill(s.worker_pids()[0], signal.SIGKILL)
+    before = s.worker_pids()
+    os.kill(before[0], signal.SIGKILL)
     wait_for(lambda: "restarting in" in s.pool_log(), message="restart")
-    time.sleep(0.3)
+    wait_for(lambda: len(s.worker_pids()) == 2 and s.worker_pids() != before, message="the replacement worker")
     metrics = requests.get(s.url("/metrics")).text
     assert f'user_service_requests_total{{route="/",method="GET",status="200"}} {count}' in metrics
     assert re.search(r"^user_service_requests_in_flight 1$", metrics, re.M)
@@ -272,8 +272,7 @@ def test_password_endpoints_have_workers_of_their_own(make_stack, http):
         held = pool.submit(requests.post, s.url("/api/v1/auth/login"), json={"email": user["email"], "password": "x"},
                            timeout=30)
         lock.wait_for_waiter()
-        started = time.monotonic()
-        assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens), timeout=5).status_code == 200
-        assert time.monotonic() - started < 1
+        assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens), timeout=30).status_code == 200
+        assert not held.done()  # answered while the login still holds the only password worker
         lock.release()
         assert held.result().status_code == 401

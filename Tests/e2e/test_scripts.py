@@ -1,0 +1,238 @@
+"""The local scripts: `make run`'s runtime folder, its private PostgreSQL and FastCGI sockets, `make bench`'s
+folder, and scripts that must stop (and say why) when a step fails."""
+import os
+import re
+import signal
+import stat
+import subprocess
+import uuid
+
+import pytest
+import requests
+
+from auth_helpers import bearer, new_user
+from conftest import AS_ROOT, BIN, ROOT, RUN_DIR, free_port, wait_for
+
+SCRIPTS = os.path.join(ROOT, "scripts")
+needs_root = pytest.mark.skipif(not AS_ROOT, reason="other users' folders and sockets need root")  # CI runs as root
+
+
+def run_script(name, env, timeout=120, drop=()):
+    """Runs scripts/NAME to its end; on a timeout, whatever it started is stopped too."""
+    env = {k: v for k, v in dict(os.environ, **env).items() if k not in drop}
+    process = subprocess.Popen([os.path.join(SCRIPTS, name)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.communicate(timeout=60)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def can_connect_as(user, path):
+    """Whether `user` can connect to the unix socket at path (as nginx's workers would)."""
+    probe = f"import socket; s = socket.socket(socket.AF_UNIX); s.connect({path!r})"
+    return subprocess.run(["runuser", "-u", user, "--", "/usr/bin/python3", "-c", probe],
+                          capture_output=True, text=True).returncode == 0
+
+
+# --- the runtime folder (make run, make bench) --------------------------------------------------------------------
+
+def unsafe_folders():
+    """Folders `make run` must refuse, each with the reason it must give."""
+    base = os.path.join(RUN_DIR, f"unsafe-{uuid.uuid4().hex[:8]}")
+    os.makedirs(base)
+    foreign = os.path.join(base, "foreign")
+    os.mkdir(foreign, 0o755)
+    os.chown(foreign, 65534, 65534)  # made by another user (nobody), as anyone can in /tmp
+    writable = os.path.join(base, "writable")
+    os.mkdir(writable)
+    os.chmod(writable, 0o777)
+    group = os.path.join(base, "group-writable")
+    os.mkdir(group)
+    os.chmod(group, 0o770)
+    link = os.path.join(base, "link")
+    os.symlink(writable, link)
+    # A planted secret that must not be read: a symbolic link to a file the caller can read.
+    os.symlink("/etc/shadow", os.path.join(foreign, "jwt-secret"))
+    return [(foreign, "belongs to uid 65534"), (writable, "can be written by its group or others"),
+            (group, "can be written by its group or others"), (link, "is a symbolic link")]
+
+
+@needs_root
+def test_make_run_refuses_a_runtime_folder_it_cannot_trust_before_building_anything():
+    for folder, reason in unsafe_folders():
+        before = os.lstat(folder)
+        result = run_script("run", {"USER_SERVICE_RUN_DIR": folder, "USER_SERVICE_BIN": "/nonexistent"}, timeout=30)
+        assert result.returncode == 1, (folder, result)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("make run: ") and reason in lines[0], (folder, result.stderr)
+        assert "== building" not in result.stdout and "PostgreSQL" not in result.stdout
+        after = os.lstat(folder)
+        assert (after.st_mode, after.st_uid, after.st_gid) == (before.st_mode, before.st_uid, before.st_gid)
+        if not os.path.islink(folder):
+            assert os.listdir(folder) in ([], ["jwt-secret"])
+
+
+@needs_root
+def test_make_bench_refuses_a_runtime_folder_it_cannot_trust():
+    folder, reason = unsafe_folders()[0]
+    result = subprocess.run([os.path.join(SCRIPTS, "bench")], env=dict(os.environ, BENCH_RUN_DIR=folder,
+                            BENCH_PORT=str(free_port()), USER_SERVICE_BIN="/nonexistent", TMPDIR=RUN_DIR),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and reason in lines[0], result.stderr
+
+
+def test_make_run_stops_when_the_build_fails(tmp_path):
+    """A failed build stops `make run` with the compiler's message, instead of serving the previous binary."""
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    # A compiler that fails the way a broken source would (a real failing build would take minutes).
+    (shim / "swift").write_text("#!/bin/sh\necho 'Sources/x.swift:1:1: error: cannot find type in scope' >&2\nexit 1\n")
+    (shim / "swift").chmod(0o755)
+    folder = os.path.join(RUN_DIR, f"buildfail-{uuid.uuid4().hex[:8]}")
+    result = run_script("run", {"USER_SERVICE_RUN_DIR": folder, "PATH": f"{shim}:{os.environ['PATH']}",
+                                "PG_PORT": str(free_port()), "NGINX_HTTP_PORT": str(free_port()),
+                                "NGINX_HTTPS_PORT": str(free_port())}, timeout=120, drop=("USER_SERVICE_BIN",))
+    assert result.returncode == 1, result
+    assert "error: cannot find type in scope" in result.stderr
+    assert "make run: the build failed" in result.stderr
+    assert "== serving" not in result.stdout and "PostgreSQL" not in result.stdout
+
+
+# --- the make run stack --------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def make_run():
+    """`make run` for real (scripts/run), serving the binary the tests use, on free ports, in a fresh folder."""
+    folder = os.path.join(RUN_DIR, f"makerun-{uuid.uuid4().hex[:8]}")
+    http_port, pg_port = free_port(), free_port()
+    env = dict(os.environ, USER_SERVICE_RUN_DIR=folder, USER_SERVICE_BIN=BIN, PG_PORT=str(pg_port),
+               NGINX_HTTP_PORT=str(http_port), NGINX_HTTPS_PORT=str(free_port()), NGINX_WORKERS="1",
+               BCRYPT_ROUNDS="4")
+    for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "PGPASSFILE", "JWT_SECRET_KEY"):
+        env.pop(name, None)
+    log = open(os.path.join(RUN_DIR, f"makerun-{uuid.uuid4().hex[:8]}.log"), "w")
+    process = subprocess.Popen([os.path.join(SCRIPTS, "run")], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{http_port}"
+
+    def healthy():
+        assert process.poll() is None, open(log.name).read()
+        try:
+            return requests.get(url + "/health", timeout=5).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_for(healthy, timeout=120, interval=0.2, message="make run serving")
+        yield {"dir": folder, "url": url, "pg_port": pg_port, "process": process, "log": log.name}
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # its trap stops the pool, nginx and PostgreSQL
+            process.wait(timeout=60)
+        log.close()
+
+
+class RunStack:
+    def __init__(self, base):
+        self.base = base
+
+    def url(self, path):
+        return self.base + path
+
+
+def pg_admin(run, sql, **kwargs):
+    env = dict(os.environ, PGPASSFILE=os.path.join(run["dir"], "pgpass"))
+    return subprocess.run(["psql", "-X", "-w", "-A", "-t", "-h", os.path.join(run["dir"], "pg"), "-p", str(run["pg_port"]),
+                           "-U", "postgres", "-d", "user_service", "-c", sql], env=env, capture_output=True, text=True,
+                          **kwargs)
+
+
+@needs_root
+def test_make_run_folder_sockets_and_database_are_private(make_run, http):
+    folder = make_run["dir"]
+    info = os.stat(folder)
+    assert info.st_uid == 0 and stat.S_IMODE(info.st_mode) == 0o711  # others pass through, never list or change
+    for name in ("jwt-secret", "user-service.env", "pgpass", "tls.key"):
+        assert stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode) == 0o600, name
+    www_data = int(subprocess.run(["getent", "group", "www-data"], capture_output=True, text=True).stdout.split(":")[2])
+    # FastCGI sockets: nginx's workers (group www-data) only.
+    for name in ("pool.sock", "password.sock"):
+        path = os.path.join(folder, "fcgi", name)
+        info = os.stat(path)
+        assert stat.S_IMODE(info.st_mode) == 0o660 and info.st_gid == www_data, name
+        assert can_connect_as("www-data", path), name
+        assert not can_connect_as("nobody", path), name
+    user, tokens = new_user(http, RunStack(make_run["url"]))
+    assert http.get(make_run["url"] + "/api/v1/auth/me", headers=bearer(tokens)).json()["id"] == user["id"]
+
+    # PostgreSQL: a unix socket only, in a folder nobody else enters, scram for everyone, no TCP.
+    pg = os.path.join(folder, "pg")
+    socket_path = os.path.join(pg, f".s.PGSQL.{make_run['pg_port']}")
+    assert stat.S_IMODE(os.stat(pg).st_mode) == 0o700 and os.path.exists(socket_path)
+    assert not can_connect_as("nobody", socket_path)
+    assert pg_admin(make_run, "SHOW listen_addresses").stdout.strip() == ""
+    assert pg_admin(make_run, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method IN ('trust', 'peer', 'ident')")\
+        .stdout.strip() == "0"
+    no_password = subprocess.run(["psql", "-X", "-w", "-h", pg, "-p", str(make_run["pg_port"]), "-U", "postgres",
+                                  "-d", "user_service", "-c", "SELECT 1"], capture_output=True, text=True,
+                                 env=dict(os.environ, PGPASSFILE="/dev/null"))
+    assert no_password.returncode != 0 and "no password supplied" in no_password.stderr
+
+    # The pool connects as a role that is no superuser and owns nothing; the schema owner migrated.
+    env_file = open(os.path.join(folder, "user-service.env")).read()
+    assert "MIGRATION_DATABASE_URL" not in env_file
+    app_url = re.search(r"^DATABASE_URL=(.*)$", env_file, re.M).group(1)
+    assert app_url.startswith("postgresql://user_service:")
+    role = subprocess.run(["psql", "-X", "-w", "-A", "-t", app_url, "-c",
+                           "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"],
+                          capture_output=True, text=True, env=dict(os.environ, PGPASSFILE="/dev/null"))
+    assert role.stdout.strip() == "f|f|f", role.stderr
+    owners = pg_admin(make_run, "SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'").stdout.split()
+    assert owners == ["user_service_owner"]
+    denied = subprocess.run(["psql", "-X", "-w", app_url, "-c", "DROP TABLE security_events"], capture_output=True,
+                            text=True, env=dict(os.environ, PGPASSFILE="/dev/null"))
+    assert denied.returncode != 0 and "must be owner" in denied.stderr
+
+    # SIGTERM (as Ctrl-C) stops everything it started.
+    make_run["process"].send_signal(signal.SIGTERM)
+    assert make_run["process"].wait(timeout=60) == 143
+    assert not os.path.exists(os.path.join(pg, "data", "postmaster.pid"))
+    with pytest.raises(requests.ConnectionError):
+        requests.get(make_run["url"] + "/health", timeout=5)
+
+
+# --- scripts that hide failures ------------------------------------------------------------------------------------
+
+def bash_scripts():
+    for name in sorted(os.listdir(SCRIPTS)):
+        path = os.path.join(SCRIPTS, name)
+        with open(path) as f:
+            text = f.read()
+        if text.startswith("#!/usr/bin/env bash"):
+            yield name, text
+
+
+def test_scripts_stop_on_failure_and_show_it():
+    """The patterns that let a failure pass unseen: each one is refused in every bash script."""
+    names = [name for name, _ in bash_scripts()]
+    assert {"run", "test", "check-deb", "build-deb", "postgres"} <= set(names)
+    for name, text in bash_scripts():
+        assert "set -euo pipefail" in text, name
+        assert subprocess.run(["bash", "-n", os.path.join(SCRIPTS, name)]).returncode == 0, name
+        for number, line in enumerate(text.splitlines(), 1):
+            code = line.split(" #")[0]
+            where = f"scripts/{name}:{number}: {line.strip()}"
+            # `! cmd` as a statement: set -e ignores it, so the check can never fail.
+            assert not re.match(r"^\s*!\s", code), where
+            # A build whose failure or output is swallowed.
+            if re.search(r"\bswift (build|test)\b", code) and "--show-bin-path" not in code:
+                assert "|| true" not in code and ">/dev/null" not in code, where
+                assert not re.search(r"\|\s*(tail|head|grep)\b", code), where
+            # `export X=$(cmd)`: export's status hides cmd's failure.
+            assert not re.search(r"\bexport\s+\w+=\S*\$\(", code), where
