@@ -275,23 +275,34 @@ def http():
         yield session
 
 
-class TableLock:
-    """Holds an exclusive lock on a table in an open psql session, so a request touching it stays in flight."""
+class HeldTransaction:
+    """An open psql transaction that has run `sql` (a lock, a write), so requests that touch the same rows wait in
+    flight until `commit(more)` runs `more` in it and commits."""
 
-    def __init__(self, url, table):
+    def __init__(self, url, sql):
         self.url = url
-        self.process = subprocess.Popen(["psql", "-X", "-w", "-q", "-A", "-t", url], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, text=True)
-        self.process.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n")
+        self.process = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.process.stdin.write(f"BEGIN; {sql}; SELECT 'held';\n")
         self.process.stdin.flush()
-        assert self.process.stdout.readline().strip() == "locked"
+        assert self.process.stdout.readline().strip() == "held", "psql ended before holding the transaction"
 
     def wait_for_waiter(self):
         wait_for(lambda: psql("SELECT count(*) FROM pg_locks WHERE NOT granted", url=self.url) != "0",
-                 message="a request waiting on the lock")
+                 message="a request waiting on the held transaction")
+
+    def commit(self, sql=""):
+        if self.process.poll() is None:
+            self.process.stdin.write(f"{sql}; COMMIT;\n" if sql else "COMMIT;\n")
+            self.process.stdin.close()
+            assert self.process.wait(timeout=30) == 0
+
+
+class TableLock(HeldTransaction):
+    """Holds an exclusive lock on a table, so a request touching it stays in flight until `release()`."""
+
+    def __init__(self, url, table):
+        super().__init__(url, f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
 
     def release(self):
-        if self.process.poll() is None:
-            self.process.stdin.write("COMMIT;\n")
-            self.process.stdin.close()
-            self.process.wait(timeout=10)
+        self.commit()

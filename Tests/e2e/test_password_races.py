@@ -4,37 +4,14 @@ unknown accounts is made at worker start. Races are made deterministic by holdin
 test's own connection while the request is in flight."""
 import concurrent.futures
 import re
-import subprocess
 
 import bcrypt
 import requests
 
 from auth_helpers import PASSWORD, bearer, login, new_user, register
-from conftest import psql, wait_for
+from conftest import HeldTransaction, psql, wait_for
 
 NEW_PASSWORD = "EvenBetterPass456"
-
-
-class HeldTransaction:
-    """An open psql transaction that has run `sql`; `commit(more)` runs `more` in it, then commits."""
-
-    def __init__(self, url, sql):
-        self.url = url
-        self.process = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.process.stdin.write(f"BEGIN; {sql}; SELECT 'held';\n")
-        self.process.stdin.flush()
-        while self.process.stdout.readline().strip() != "held":
-            assert self.process.poll() is None, "psql ended before holding the transaction"
-
-    def wait_for_waiter(self):
-        wait_for(lambda: psql("SELECT count(*) FROM pg_locks WHERE NOT granted", url=self.url) != "0",
-                 message="a request waiting on the held row")
-
-    def commit(self, sql=""):
-        self.process.stdin.write(f"{sql}; COMMIT;\n" if sql else "COMMIT;\n")
-        self.process.stdin.close()
-        assert self.process.wait(timeout=30) == 0
 
 
 def stored_hash(stack, user_id):
