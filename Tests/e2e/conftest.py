@@ -285,7 +285,10 @@ class HeldTransaction:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.process.stdin.write(f"BEGIN; {sql}; SELECT 'held';\n")
         self.process.stdin.flush()
-        assert self.process.stdout.readline().strip() == "held", "psql ended before holding the transaction"
+        for line in self.process.stdout:  # past what `sql` printed
+            if line.strip() == "held":
+                return
+        raise AssertionError("psql ended before holding the transaction")
 
     def wait_for_waiter(self):
         wait_for(lambda: psql("SELECT count(*) FROM pg_locks WHERE NOT granted", url=self.url) != "0",

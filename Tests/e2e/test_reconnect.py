@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import time
+import urllib.parse
 
 import requests
 
@@ -36,13 +37,24 @@ def register_on_every_worker(stack, workers, deadline_seconds=60):
     raise AssertionError(f"not every worker answered a registration: {set(lines)} of {workers}; statuses {statuses}")
 
 
-def test_a_postgresql_restart_under_an_idle_pool_costs_no_request():
+def test_a_postgresql_restart_under_an_idle_pool_costs_no_request(monkeypatch):
     pg_dir = os.path.join(RUN_DIR, f"reconnect-pg-{os.getpid()}-{time.monotonic_ns()}")
     port = free_port()
     subprocess.run([POSTGRES, "start", pg_dir, str(port)], check=True)
     stack = None
     try:
-        url = create_database(f"postgresql://postgres@127.0.0.1:{port}/postgres")
+        # The cluster listens on its socket folder only and wants its own generated password: a pgpass file that
+        # names it, before the suite's, for psql, migrate and the pool alike.
+        pgpass = os.path.join(pg_dir, "pgpass")
+        with open(os.path.join(pg_dir, "superuser-password")) as f:
+            lines = [f"*:{port}:*:postgres:{f.read().strip()}\n"]
+        if os.environ.get("PGPASSFILE"):
+            with open(os.environ["PGPASSFILE"]) as f:
+                lines += f.readlines()
+        with open(os.open(pgpass, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.writelines(lines)
+        monkeypatch.setenv("PGPASSFILE", pgpass)
+        url = create_database(f"postgresql://postgres@{urllib.parse.quote(pg_dir, safe='')}:{port}/postgres")
         assert migrate(url).returncode == 0
         stack = Stack("reconnect", database=url, workers=3)
         workers = stack.worker_pids()
