@@ -74,7 +74,7 @@ public final class Application {
     /// The one place where errors become HTTP answers.
     private func errorResponse(_ error: any Error, route: String = "") -> HTTPResponse {
         if let error = error as? any HTTPResponseError {
-            return .json(.object([("detail", error.detail)]), status: error.status, headers: error.headers)
+            return HTTPResponse(status: error.status, headers: [("Content-Type", "application/json")] + error.headers, body: error.body)
         }
         if let error = error as? PostgresError {
             metrics.recordDatabaseError()
@@ -92,21 +92,3 @@ public final class Application {
 
 @available(*, unavailable)
 extension Application: Sendable {}
-
-/// What handlers share: configuration, the worker's database connection, the metrics, the password hasher and
-/// the route table.
-final class Services {
-    let configuration: Configuration
-    let database: Database
-    let metrics: ServiceMetrics
-    let hasher: PasswordHasher
-    /// The router's table, set once it is built (for `/metrics` labels).
-    var routes: [Router.Route] = []
-
-    init(configuration: Configuration, database: Database, metrics: ServiceMetrics) throws {
-        self.configuration = configuration
-        self.database = database
-        self.metrics = metrics
-        hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
-    }
-}

@@ -1,33 +1,53 @@
-/// The whole API on one screen, in table order (the order of the metrics rows). Each controller's file holds its
-/// handlers; its SQL sits in the matching repository.
+/// The whole API, one entry per route, in table order (the order of the metrics rows). Each entry holds every
+/// fact about its route: method, path, summary and tag, who may call it (a handler taking a `Caller` needs a live
+/// session's token, checked before it runs), privacy, workers, rate-limit group, caching, status, input and
+/// answer types (from the handler's signature) and the errors it can answer. The router, the OpenAPI document,
+/// the rendered nginx maps (`user-service routes --nginx`) and the metrics read it. Handlers are in
+/// `Controllers/`, bodies and answers in `Models/`, SQL in `Repositories/`.
 enum Routes {
+    static let table: [Route] = [
+        Route(.get, "/", "Service information", tag: .system, .init(usesDatabase: false)) { $0.system.root },
+        Route(.get, "/health", "Health of the service and its database", tag: .system,
+              .init(errors: [ErrorResponse(.serviceUnavailable, Unhealthy.self)])) { $0.system.health },
+        Route(.get, "/openapi.json", "This document", tag: .docs, .init(usesDatabase: false)) { $0.system.openAPI },
+        Route(.get, "/metrics", "Prometheus metrics of the whole pool", tag: .system,
+              .init(isPrivate: true, usesDatabase: false)) { $0.system.metrics },
+        Route(.get, "/db/status", "Database connection and migrations", tag: .system,
+              .init(isPrivate: true, errors: [ErrorResponse(.serviceUnavailable, DatabaseStatusUnknown.self),
+                                               ErrorResponse(.internalServerError, DatabaseStatusUnknown.self)])) { $0.system.databaseStatus },
+
+        Route(.post, "/api/v1/auth/register", "Create an account", tag: .auth,
+              .init(status: .created, workers: .password, rateGroup: .strict, errors: [.conflict])) { $0.auth.register },
+        Route(.post, "/api/v1/auth/login", "Log in with an email or username and a password", tag: .auth,
+              .init(workers: .password, rateGroup: .strict, errors: [.unauthorized, .forbidden, .tooManyRequests])) { $0.auth.login },
+        Route(.post, "/api/v1/auth/refresh", "Exchange a refresh token for a new pair", tag: .auth,
+              .init(errors: [.unauthorized])) { $0.auth.refresh },
+        Route(.post, "/api/v1/auth/logout", "Revoke this session", tag: .auth) { $0.auth.logout },
+        Route(.post, "/api/v1/auth/logout-all", "Revoke every session of the account", tag: .auth) { $0.auth.logoutAll },
+        Route(.get, "/api/v1/auth/me", "The signed-in user", tag: .auth) { $0.auth.me },
+        Route(.post, "/api/v1/auth/change-password", "Change the password; other sessions are revoked", tag: .auth,
+              .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .tooManyRequests])) { $0.auth.changePassword },
+        Route(.get, "/api/v1/auth/sessions", "The account's live sessions", tag: .auth) { $0.auth.listSessions },
+        Route(.delete, "/api/v1/auth/sessions/{session_id}", "Revoke one session", tag: .auth,
+              .init(errors: [.notFound])) { $0.auth.revokeSession },
+        Route(.get, "/api/v1/auth/events", "The account's security events, newest first", tag: .auth) { $0.auth.listEvents },
+    ]
+
+    /// The handlers' owners, built once per worker.
     struct Controllers {
         let system: SystemController
         let auth: AuthController
+        let authenticator: Authenticator
+        let passwordRules: PasswordRules
     }
-
-    static let table: [(method: HTTPMethod, template: String, handler: @Sendable (Controllers) -> RouteHandler)] = [
-        (.get, "/", { $0.system.root }),
-        (.get, "/health", { $0.system.health }),
-        (.get, "/metrics", { $0.system.metrics }),
-        (.get, "/db/status", { $0.system.databaseStatus }),
-
-        (.post, "/api/v1/auth/register", { $0.auth.register }),
-        (.post, "/api/v1/auth/login", { $0.auth.login }),
-        (.post, "/api/v1/auth/refresh", { $0.auth.refresh }),
-        (.post, "/api/v1/auth/logout", { $0.auth.logout }),
-        (.post, "/api/v1/auth/logout-all", { $0.auth.logoutAll }),
-        (.get, "/api/v1/auth/me", { $0.auth.me }),
-        (.post, "/api/v1/auth/change-password", { $0.auth.changePassword }),
-        (.get, "/api/v1/auth/sessions", { $0.auth.listSessions }),
-        (.delete, "/api/v1/auth/sessions/{session_id}", { $0.auth.revokeSession }),
-        (.get, "/api/v1/auth/events", { $0.auth.listEvents }),
-    ]
 }
 
 func buildRouter(_ services: Services) -> Router {
-    let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services))
+    let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services: services),
+                                         authenticator: services.authenticator, passwordRules: services.passwordRules)
     var router = Router()
-    for route in Routes.table { router.add(route.method, route.template, route.handler(controllers)) }
+    for route in Routes.table {
+        router.add(route.method, route.path) { context in try route.handle(controllers, context) }
+    }
     return router
 }

@@ -25,10 +25,10 @@ import Testing
         let counters = try SharedCounters.create(slotCount: layout.slotCount)
         let application = try Application(configuration: configuration, counters: counters, layout: layout)
         let last = Routes.table.last!
-        _ = application.respond(to: HTTPRequest(method: last.method.rawValue, path: last.template))
+        _ = application.respond(to: HTTPRequest(method: last.method.rawValue, path: last.path))
         _ = application.respond(to: HTTPRequest(method: "BREW", path: "/x"))
         let text = render(application)
-        #expect(text.contains("route=\"\(last.template)\",method=\"\(last.method.rawValue)\""))
+        #expect(text.contains("route=\"\(last.path)\",method=\"\(last.method.rawValue)\""))
         #expect(text.contains(#"user_service_requests_total{route="unmatched",method="OTHER",status="404"} 1"#))
     }
 

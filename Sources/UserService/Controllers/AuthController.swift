@@ -1,36 +1,12 @@
 import Postgres
 
 /// `/api/v1/auth/...`: register, login, refresh, logout, logout-all, me, change-password, sessions, events.
-/// SQL lives in the repositories (`UserRepository`, `SessionRepository`, `LoginThrottleRepository`,
+/// Routes and their attributes are in `Routes.swift`; bodies and answers in `Models/`; SQL in the repositories
+/// (`UserRepository`, `SessionRepository`, `LoginThrottleRepository`, `PasswordChangeLimitRepository`,
 /// `SecurityEventRepository`).
 struct AuthController {
-    let configuration: Configuration
-    let users: UserRepository
-    let sessions: SessionRepository
-    let throttle: LoginThrottleRepository
-    let passwordChanges: PasswordChangeLimitRepository
-    let events: SecurityEventRepository
-    let tokens: AccessTokens
-    let authenticator: Authenticator
-    let hasher: PasswordHasher
-    let commonPasswords: CommonPasswords
-
-    init(_ services: Services) {
-        configuration = services.configuration
-        users = UserRepository(database: services.database)
-        events = SecurityEventRepository(database: services.database, metrics: services.metrics)
-        sessions = SessionRepository(database: services.database, events: events)
-        throttle = LoginThrottleRepository(
-            database: services.database, limit: configuration.loginThrottleLimit,
-            baseDelay: configuration.loginThrottleBaseDelaySeconds, maxDelay: configuration.loginThrottleMaxDelaySeconds,
-            window: configuration.loginThrottleWindowSeconds)
-        passwordChanges = PasswordChangeLimitRepository(database: services.database, limit: configuration.changePasswordMaxPerHour)
-        tokens = AccessTokens(configuration: configuration)
-        authenticator = Authenticator(tokens: tokens, sessions: sessions,
-                                      lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
-        hasher = services.hasher
-        commonPasswords = CommonPasswords()
-    }
+    let services: Services
+    private var configuration: Configuration { services.configuration }
 
     static let invalidCredentials = APIError.unauthorized("Incorrect email or password")
     static let invalidRefreshToken = APIError.unauthorized("Invalid refresh token")
@@ -43,98 +19,64 @@ struct AuthController {
         APIError(.tooManyRequests, "Too many password changes. Try again later.", headers: [("Retry-After", String(retryAfter))])
     }
 
-    /// Every rule for a password being set, as messages for `field`.
-    private func checkNewPassword(_ password: String, field: String, email: String?, username: String?, body: inout RequestBody) {
-        let problems = configuration.passwordPolicy.problems(with: password, email: email, username: username)
-        for problem in problems { body.fail(field, "Value error, \(problem)") }
-        if problems.isEmpty && commonPasswords.contains(password) {
-            body.fail(field, "Value error, Password is too common: choose one that is harder to guess")
-        }
-    }
-
     // MARK: POST /register
 
-    func register(_ context: RequestContext) throws -> HTTPResponse {
-        var body = try context.jsonBody()
-        let email = body.string("email", maxLength: 254)?.trimmingWhitespace().lowercased()
-        let username = body.string("username", maxLength: 32)
-        let fullName = body.optionalString("full_name", maxLength: 200)
-        let password = body.string("password", maxLength: 1024)
-        let confirmation = body.string("confirm_password", maxLength: 1024)
-        if let email, !AccountRules.isValidEmail(email) {
-            body.fail("email", "value is not a valid email address: An email address must have an @-sign and a valid domain.")
-        }
-        if let username, !AccountRules.isValidUsername(username) { body.fail("username", "Value error, \(AccountRules.usernameMessage)") }
-        if let password {
-            checkNewPassword(password, field: "password", email: email, username: username, body: &body)
-            if let confirmation, confirmation != password { body.fail("confirm_password", "Value error, Passwords do not match") }
-        }
-        try body.finish()
-        let user = try users.create(email: email!, username: username!, fullName: fullName ?? nil,
-                                    hashedPassword: try hasher.hash(password!))
-        return user.response(status: .created)
+    func register(_ context: RequestContext, _ body: RegisterRequest) throws -> UserResponse {
+        UserResponse(try services.users.create(email: body.email, username: body.username, fullName: body.fullName,
+                                               hashedPassword: try services.hasher.hash(body.password)))
     }
 
     // MARK: POST /login
 
-    func login(_ context: RequestContext) throws -> HTTPResponse {
-        var body = try context.jsonBody()
-        let login = body.string("email", maxLength: 254)
-        let password = body.string("password", maxLength: 1024)
-        try body.finish()
-        let identifier = login!.trimmingWhitespace().lowercased()
+    func login(_ context: RequestContext, _ body: LoginRequest) throws -> TokenResponse {
+        let identifier = body.login.trimmingWhitespace().lowercased()
         // Counted before any password is checked, for accounts that exist and ones that do not alike.
-        if let wait = try throttle.attempt(identifier) {
-            try events.record(SecurityEvent(.loginThrottled, userID: nil, request: context.request))
+        if let wait = try services.throttle.attempt(identifier) {
+            try services.events.record(SecurityEvent(.loginThrottled, userID: nil, request: context.request))
             throw Self.throttled(retryAfter: wait)
         }
-        guard let credentials = try users.credentials(login: identifier) else {
-            hasher.verifyAgainstDummy(password!)
-            try events.record(SecurityEvent(.loginFailure, userID: nil, request: context.request))
+        guard let credentials = try services.users.credentials(login: identifier) else {
+            services.hasher.verifyAgainstDummy(body.password)
+            try services.events.record(SecurityEvent(.loginFailure, userID: nil, request: context.request))
             throw Self.invalidCredentials
         }
-        guard hasher.verify(password!, hash: credentials.hashedPassword) else {
-            try events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
+        guard services.hasher.verify(body.password, hash: credentials.hashedPassword) else {
+            try services.events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
             throw Self.invalidCredentials
         }
         guard credentials.isActive else {
-            try throttle.reset(identifier)
+            try services.throttle.reset(identifier)
             throw APIError(.forbidden, "Inactive user")
         }
         // The session opens only if the account still has the hash just checked: a password change that
         // committed meanwhile makes this login fail as a wrong password would, throttle and event included.
-        guard let session = try sessions.open(
+        guard let session = try services.sessions.open(
             userID: credentials.id, verifiedHash: credentials.hashedPassword,
-            upgradedHash: try hasher.upgrade(password!, verifiedAgainst: credentials.hashedPassword),
+            upgradedHash: try services.hasher.upgrade(body.password, verifiedAgainst: credentials.hashedPassword),
             sessionDays: configuration.sessionMaxDays, refreshDays: configuration.refreshTokenExpireDays,
             event: SecurityEvent(.loginSuccess, userID: credentials.id, request: context.request))
         else {
-            try events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
+            try services.events.record(SecurityEvent(.loginFailure, userID: credentials.id, request: context.request))
             throw Self.invalidCredentials
         }
-        try throttle.reset(identifier)
-        return tokenResponse(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
+        try services.throttle.reset(identifier)
+        return tokens(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
     }
 
-    private func tokenResponse(userID: String, sessionID: String, refreshToken: String) -> HTTPResponse {
-        .json(.object([
-            ("access_token", .string(tokens.issue(userID: userID, sessionID: sessionID))),
-            ("refresh_token", .string(refreshToken)), ("token_type", "bearer"),
-            ("expires_in", .integer(Int(tokens.lifetimeSeconds))),
-        ]))
+    private func tokens(userID: String, sessionID: String, refreshToken: String) -> TokenResponse {
+        TokenResponse(accessToken: services.tokens.issue(userID: userID, sessionID: sessionID), refreshToken: refreshToken,
+                      expiresIn: Int(services.tokens.lifetimeSeconds))
     }
 
     // MARK: POST /refresh
 
-    func refresh(_ context: RequestContext) throws -> HTTPResponse {
-        var body = try context.jsonBody()
-        let token = body.string("refresh_token", maxLength: 128)
-        try body.finish()
-        if let rotated = try sessions.rotate(refreshToken: token!, refreshDays: configuration.refreshTokenExpireDays) {
-            return tokenResponse(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
+    func refresh(_ context: RequestContext, _ body: RefreshRequest) throws -> TokenResponse {
+        let sessions = services.sessions
+        if let rotated = try sessions.rotate(refreshToken: body.refreshToken, refreshDays: configuration.refreshTokenExpireDays) {
+            return tokens(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
         }
         // A token that was already rotated is being replayed: past the grace window, treat it as stolen.
-        if let used = try sessions.usedToken(token!, grace: configuration.refreshReuseGraceSeconds), !used.withinGrace {
+        if let used = try sessions.usedToken(body.refreshToken, grace: configuration.refreshReuseGraceSeconds), !used.withinGrace {
             try sessions.revoke(userID: used.userID, .one(used.sessionID),
                                 event: SecurityEvent(.refreshTokenReuse, userID: used.userID, request: context.request))
         }
@@ -143,93 +85,69 @@ struct AuthController {
 
     // MARK: POST /logout, POST /logout-all
 
-    func logout(_ context: RequestContext) throws -> HTTPResponse {
-        let caller = try authenticator.authenticate(context.request)
-        // The body may name this session's refresh token; the session's tokens are all revoked either way.
-        try sessions.revoke(userID: caller.user.id, .one(caller.sessionID),
-                            event: SecurityEvent(.logout, userID: caller.user.id, request: context.request))
-        return .json(.object([("message", "Successfully logged out")]))
+    func logout(_ caller: Caller, _ context: RequestContext) throws -> Message {
+        // A body may name this session's refresh token; the session's tokens are all revoked either way.
+        try services.sessions.revoke(userID: caller.user.id, .one(caller.sessionID),
+                                     event: SecurityEvent(.logout, userID: caller.user.id, request: context.request))
+        return Message("Successfully logged out")
     }
 
-    func logoutAll(_ context: RequestContext) throws -> HTTPResponse {
-        let caller = try authenticator.authenticate(context.request)
-        let count = try sessions.revoke(userID: caller.user.id, .all,
-                                        event: SecurityEvent(.logoutAll, userID: caller.user.id, request: context.request))
-        return .json(.object([("message", "Logged out from all devices"), ("sessions_revoked", .integer(count))]))
+    func logoutAll(_ caller: Caller, _ context: RequestContext) throws -> LogoutAllResponse {
+        let count = try services.sessions.revoke(userID: caller.user.id, .all,
+                                                 event: SecurityEvent(.logoutAll, userID: caller.user.id, request: context.request))
+        return LogoutAllResponse(sessionsRevoked: count)
     }
 
     // MARK: GET /me
 
-    func me(_ context: RequestContext) throws -> HTTPResponse {
-        try authenticator.authenticate(context.request).user.response()
-    }
+    func me(_ caller: Caller, _ context: RequestContext) -> UserResponse { UserResponse(caller.user) }
 
     // MARK: POST /change-password
 
-    func changePassword(_ context: RequestContext) throws -> HTTPResponse {
-        let caller = try authenticator.authenticate(context.request)
-        var body = try context.jsonBody()
-        let current = body.string("current_password", maxLength: 1024)
-        let new = body.string("new_password", maxLength: 1024)
-        let confirmation = body.string("confirm_password", maxLength: 1024)
-        if let new {
-            checkNewPassword(new, field: "new_password", email: caller.user.email, username: caller.user.username, body: &body)
-            if let confirmation, confirmation != new { body.fail("confirm_password", "Value error, Passwords do not match") }
-            if let current, current == new { body.fail("new_password", "Value error, New password must differ from the current one") }
+    func changePassword(_ caller: Caller, _ context: RequestContext, _ body: ChangePasswordRequest) throws -> Message {
+        let problems = services.passwordRules.problems(with: body.newPassword, email: caller.user.email, username: caller.user.username)
+        if !problems.isEmpty {
+            throw ValidationError(problems.map {
+                ValidationIssue(location: ["body", "new_password"], message: "Value error, \($0)", type: "value_error")
+            })
         }
-        try body.finish()
         // Every attempt costs two bcrypt computations: limited per account, successes included.
-        if let wait = try passwordChanges.attempt(userID: caller.user.id) { throw Self.tooManyPasswordChanges(retryAfter: wait) }
+        if let wait = try services.passwordChanges.attempt(userID: caller.user.id) { throw Self.tooManyPasswordChanges(retryAfter: wait) }
         // A wrong current password counts against the same throttle as a login with the account's email.
-        if let wait = try throttle.attempt(caller.user.email) { throw Self.throttled(retryAfter: wait) }
-        guard let hash = try users.hashedPassword(userID: caller.user.id), hasher.verify(current!, hash: hash) else {
-            throw APIError(.badRequest, "Incorrect current password")
-        }
-        try throttle.reset(caller.user.email)
+        if let wait = try services.throttle.attempt(caller.user.email) { throw Self.throttled(retryAfter: wait) }
+        guard let hash = try services.users.hashedPassword(userID: caller.user.id),
+              services.hasher.verify(body.currentPassword, hash: hash)
+        else { throw APIError(.badRequest, "Incorrect current password") }
+        try services.throttle.reset(caller.user.email)
         // Only if the hash is still the one just checked and this session still live: a concurrent change or
         // revocation wins, and this request fails as a revoked session would.
-        guard try sessions.changePassword(
-            userID: caller.user.id, verifiedHash: hash, newHash: try hasher.hash(new!), keepSession: caller.sessionID,
-            event: SecurityEvent(.passwordChange, userID: caller.user.id, request: context.request))
+        guard try services.sessions.changePassword(
+            userID: caller.user.id, verifiedHash: hash, newHash: try services.hasher.hash(body.newPassword),
+            keepSession: caller.sessionID, event: SecurityEvent(.passwordChange, userID: caller.user.id, request: context.request))
         else { throw APIError.unauthorized() }
-        return .json(.object([("message", "Password changed successfully")]))
+        return Message("Password changed successfully")
     }
 
     // MARK: GET /sessions, DELETE /sessions/{session_id}
 
-    func listSessions(_ context: RequestContext) throws -> HTTPResponse {
-        let caller = try authenticator.authenticate(context.request)
-        let list = try sessions.live(userID: caller.user.id).map { session -> JSONValue in
-            .object([
-                ("id", .string(session.id)), ("user_agent", .optional(session.userAgent)),
-                ("ip_address", .optional(session.ipAddress)), ("created_at", .string(session.createdAt.iso8601)),
-                ("last_activity", .string(session.lastSeenAt.iso8601)), ("expires_at", .string(session.expiresAt.iso8601)),
-                ("is_active", true), ("is_current", .bool(session.id == caller.sessionID)),
-            ])
-        }
-        return .json(.array(list))
+    func listSessions(_ caller: Caller, _ context: RequestContext) throws -> [SessionResponse] {
+        try services.sessions.live(userID: caller.user.id).map { SessionResponse(session: $0, isCurrent: $0.id == caller.sessionID) }
     }
 
-    func revokeSession(_ context: RequestContext) throws -> HTTPResponse {
-        let caller = try authenticator.authenticate(context.request)
+    func revokeSession(_ caller: Caller, _ context: RequestContext) throws -> Message {
         let id = context.parameter("session_id").lowercased()
         guard UUIDText.isValid(id),
-              try sessions.revoke(userID: caller.user.id, .one(id),
-                                  event: SecurityEvent(.sessionRevoked, userID: caller.user.id, request: context.request)) == 1
+              try services.sessions.revoke(userID: caller.user.id, .one(id),
+                                           event: SecurityEvent(.sessionRevoked, userID: caller.user.id, request: context.request)) == 1
         else { throw APIError(.notFound, "Session not found") }
-        return .json(.object([("message", "Session revoked")]))
+        return Message("Session revoked")
     }
 
     // MARK: GET /events
 
-    func listEvents(_ context: RequestContext) throws -> HTTPResponse {
-        let caller = try authenticator.authenticate(context.request)
-        let query = QueryParameters(context.request)
-        let limit = query.integer("limit", default: 20, range: 1...100)
-        let offset = query.integer("offset", default: 0, range: 0...1_000_000)
-        try query.finish()
-        let page = try events.page(userID: caller.user.id, limit: limit, offset: offset)
-        return .json(.object([("items", .array(page.items)), ("total", .integer(page.total)),
-                              ("limit", .integer(limit)), ("offset", .integer(offset))]))
+    func listEvents(_ caller: Caller, _ context: RequestContext, _ query: EventsQuery) throws -> SecurityEventPage {
+        let page = try services.events.page(userID: caller.user.id, limit: query.limit, offset: query.offset)
+        return SecurityEventPage(items: page.events.map(SecurityEventResponse.init), total: page.total,
+                                 limit: query.limit, offset: query.offset)
     }
 }

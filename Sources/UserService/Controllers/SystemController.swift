@@ -1,67 +1,63 @@
 import Postgres
 
-/// `GET /`, `/health`, `/metrics`, `/db/status`.
+/// `GET /`, `/health`, `/openapi.json`, `/metrics`, `/db/status`.
 struct SystemController {
     let services: Services
-    /// `GET /` answers from constant bytes: it is the benchmark's ceiling and must stay free of I/O.
-    private let rootBody: [UInt8]
+    /// Read once when the worker starts: `/db/status` compares the database with it on each request.
+    private let migrator: Migrator?
 
     init(_ services: Services) {
         self.services = services
-        rootBody = JSONValue.object([
-            ("service", .string(ServiceVersion.name)), ("version", .string(ServiceVersion.version)), ("status", "running"),
-        ]).bytes
+        migrator = try? Migrator(directory: services.configuration.migrationsDirectory)
     }
 
-    func root(_ context: RequestContext) -> HTTPResponse {
-        HTTPResponse(status: .ok, headers: [("Content-Type", "application/json")], body: rootBody)
-    }
+    /// `GET /` is the benchmark's ceiling: constant data, no I/O.
+    func root(_ context: RequestContext) -> ServiceInfo { ServiceInfo() }
 
-    func health(_ context: RequestContext) -> HTTPResponse {
+    func health(_ context: RequestContext) throws -> Health {
         do {
             try services.database.withConnection(retry: true) { try $0.query("SELECT 1") }
-            return .json(.object([("status", "healthy"), ("database", "connected"), ("version", .string(ServiceVersion.version))]))
+            return Health()
         } catch {
             services.metrics.recordDatabaseError()
-            return .json(.object([("detail", "Database unavailable"), ("status", "unhealthy"), ("database", "disconnected")]),
-                         status: .serviceUnavailable)
+            throw ModelError(status: .serviceUnavailable, model: Unhealthy())
         }
     }
 
-    func metrics(_ context: RequestContext) -> HTTPResponse {
+    /// Built for the request's mount point, never cached for another.
+    func openAPI(_ context: RequestContext) -> OpenAPIJSON { OpenAPIJSON(body: OpenAPIDocument.json(mountPath: context.request.mountPath)) }
+
+    func metrics(_ context: RequestContext) -> PlainText {
         let text = services.metrics.render(routes: services.routes, securityEventTypes: SecurityEvent.Kind.allCases.map(\.rawValue))
-        return HTTPResponse(status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")], body: Array(text.utf8))
+        return PlainText(body: Array(text.utf8))
     }
 
-    func databaseStatus(_ context: RequestContext) -> HTTPResponse {
-        let migrator = try? Migrator(directory: services.configuration.migrationsDirectory)
+    func databaseStatus(_ context: RequestContext) throws -> DatabaseStatus {
         do {
             return try services.database.withConnection(retry: true) { connection in
                 let start = Clock.nanoseconds()
                 try connection.query("SELECT 1")
                 let roundTrip = Double(Clock.nanoseconds() - start) / 1e6
-                var members: [(String, JSONValue)] = [
-                    ("connected", true),
-                    ("server_version", .string(Self.versionText(connection.serverVersion))),
-                    ("round_trip_ms", .number((roundTrip * 1000).rounded() / 1000)),
-                ]
+                let schemaVersion: Int?
+                let pending: [String]?
                 if let migrator {
                     let status = try migrator.status(connection)
-                    members.append(("schema_version", status.applied.last.map { .integer($0.version) } ?? .null))
-                    members.append(("pending_migrations", .array(status.pending.map { .string($0.name) })))
+                    schemaVersion = status.applied.last?.version
+                    pending = status.pending.map(\.name)
                 } else {
-                    let version = try connection.query("SELECT max(version) FROM schema_migrations").first?.int(0)
-                    members.append(("schema_version", version.map(JSONValue.integer) ?? .null))
-                    members.append(("pending_migrations", .null))
+                    schemaVersion = try connection.query("SELECT max(version) FROM schema_migrations").first?.int(0)
+                    pending = nil
                 }
-                return .json(.object(members))
+                return DatabaseStatus(serverVersion: Self.versionText(connection.serverVersion),
+                                      roundTripMilliseconds: (roundTrip * 1000).rounded() / 1000,
+                                      schemaVersion: schemaVersion, pendingMigrations: pending)
             }
         } catch let error as PostgresError where error.isUnavailable {
             services.metrics.recordDatabaseError()
-            return .json(.object([("detail", "Database unavailable"), ("connected", false)]), status: .serviceUnavailable)
+            throw ModelError(status: .serviceUnavailable, model: DatabaseStatusUnknown(detail: "Database unavailable", connected: false))
         } catch {
             services.metrics.recordDatabaseError()
-            return .json(.object([("detail", .string("Database status unknown")), ("connected", true)]), status: .internalServerError)
+            throw ModelError(status: .internalServerError, model: DatabaseStatusUnknown(detail: "Database status unknown", connected: true))
         }
     }
 

@@ -1,12 +1,22 @@
-/// An error that is meant for the client: its status and `detail` are what the client sees.
+/// An error that is meant for the client: its status, headers and JSON body are what the client sees.
 public protocol HTTPResponseError: Error {
     var status: HTTPStatus { get }
-    var detail: JSONValue { get }
     var headers: [(String, String)] { get }
+    /// The JSON body: FastAPI's `{"detail": ...}` unless the error says otherwise.
+    var body: [UInt8] { get }
+}
+
+/// The errors whose body is `{"detail": detail}`.
+public protocol DetailedError: HTTPResponseError {
+    var detail: JSONValue { get }
+}
+
+extension DetailedError {
+    public var body: [UInt8] { JSONValue.object([("detail", detail)]).bytes }
 }
 
 /// The service's errors in FastAPI's `{"detail": "..."}` shape.
-public struct APIError: HTTPResponseError, Equatable {
+public struct APIError: DetailedError, Equatable {
     public let status: HTTPStatus
     public let message: String
     public let headers: [(String, String)]
@@ -60,7 +70,7 @@ public struct ValidationIssue: Equatable, Sendable {
 }
 
 /// A 422 with `{"detail": [{"loc", "msg", "type"}, ...]}`. Inputs are not echoed: they may be passwords.
-public struct ValidationError: HTTPResponseError, Equatable {
+public struct ValidationError: DetailedError, Equatable {
     public var issues: [ValidationIssue]
 
     public init(_ issues: [ValidationIssue]) { self.issues = issues }

@@ -1,13 +1,6 @@
-/// Reads a JSON object body field by field, collecting every problem into one FastAPI-shaped 422.
-///
-/// ```swift
-/// var body = try context.jsonBody()
-/// let email = body.string("email")
-/// try body.finish()   // throws ValidationError listing every missing or mistyped field
-/// ```
+/// A request's JSON object body, parsed as FastAPI would parse it; `FieldReader` reads its fields.
 public struct RequestBody {
     public let value: JSONValue
-    public private(set) var issues: [ValidationIssue] = []
 
     /// Parses the body as FastAPI does. With no content type, or `application/json` or `application/*+json`
     /// (parameters allowed), it is JSON; with any other type the body is not read as JSON and fails as a
@@ -47,48 +40,5 @@ public struct RequestBody {
         let subtype = mediaType.dropFirst("application/".count)
         guard !subtype.contains("/") else { return false }  // Python's email parser makes such a type text/plain
         return subtype == "json" || subtype.hasSuffix("+json")
-    }
-
-    public mutating func fail(_ field: String, _ message: String, type: String = "value_error") {
-        issues.append(ValidationIssue(location: ["body", .string(field)], message: message, type: type))
-    }
-
-    /// A required string, or nil after recording why it is missing or not a string.
-    public mutating func string(_ field: String, maxLength: Int = 1024) -> String? {
-        guard let raw = value[field], raw != .null else {
-            fail(field, "Field required", type: "missing")
-            return nil
-        }
-        return check(field, raw, maxLength: maxLength)
-    }
-
-    /// An optional string: absent or null is nil without complaint.
-    public mutating func optionalString(_ field: String, maxLength: Int = 1024) -> String?? {
-        guard let raw = value[field], raw != .null else { return .some(nil) }
-        guard let text = check(field, raw, maxLength: maxLength) else { return nil }
-        return .some(text)
-    }
-
-    private mutating func check(_ field: String, _ raw: JSONValue, maxLength: Int) -> String? {
-        guard case .string(let text) = raw else {
-            fail(field, "Input should be a valid string", type: "string_type")
-            return nil
-        }
-        // Counted in code points, as PostgreSQL's length() and Python's len() count.
-        if text.unicodeScalars.count > maxLength {
-            issues.append(ValidationIssue(
-                location: ["body", .string(field)], message: "String should have at most \(maxLength) characters",
-                type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
-            return nil
-        }
-        if text.utf8.contains(0) {
-            fail(field, "Value error, must not contain a NUL character")
-            return nil
-        }
-        return text
-    }
-
-    public func finish() throws(ValidationError) {
-        if !issues.isEmpty { throw ValidationError(issues) }
     }
 }

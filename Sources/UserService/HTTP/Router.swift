@@ -5,9 +5,6 @@ public struct RequestContext {
     public var jsonLimits = JSONParser.Limits()
 
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }
-
-    /// The body as a JSON object, read field by field.
-    public func jsonBody() throws(ValidationError) -> RequestBody { try RequestBody(request, limits: jsonLimits) }
 }
 
 public typealias RouteHandler = (RequestContext) throws -> HTTPResponse

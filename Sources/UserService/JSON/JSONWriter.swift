@@ -36,7 +36,7 @@ extension JSONValue {
         }
     }
 
-    static func writeString(_ value: String, to out: inout [UInt8]) {
+    public static func writeString(_ value: String, to out: inout [UInt8]) {
         let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
         for byte in value.utf8 {
@@ -52,35 +52,5 @@ extension JSONValue {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-}
-
-/// Writes one JSON object straight into bytes, for responses on hot paths (no `JSONValue` tree in between).
-struct JSONObjectWriter {
-    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
-
-    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
-
-    private mutating func key(_ name: StaticString) {
-        if bytes.count > 1 { bytes.append(UInt8(ascii: ",")) }
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
-    }
-
-    mutating func field(_ name: StaticString, _ value: String?) {
-        key(name)
-        if let value { JSONValue.writeString(value, to: &bytes) } else { bytes.append(contentsOf: "null".utf8) }
-    }
-
-    mutating func field(_ name: StaticString, _ value: Bool) {
-        key(name)
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
-    }
-
-    /// The finished object.
-    mutating func finish() -> [UInt8] {
-        bytes.append(UInt8(ascii: "}"))
-        return bytes
     }
 }

@@ -20,25 +20,34 @@ struct SecurityEventRepository {
 
     func counted(_ event: SecurityEvent) { metrics.recordSecurityEvent(event.kind.metricsIndex) }
 
+    struct EventRecord {
+        let id: Int
+        let type: String
+        let ipAddress: String?
+        let userAgent: String?
+        let createdAt: PostgresTimestamp
+
+        static let example = EventRecord(id: 1, type: "login_success", ipAddress: "127.0.0.1", userAgent: "curl/7.88.1",
+                                         createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
+    }
+
     struct Page {
-        let items: [JSONValue]
+        let events: [EventRecord]
         let total: Int
     }
 
     func page(userID: String, limit: Int, offset: Int) throws -> Page {
         try database.withConnection(retry: true) { connection in
             let total = try connection.query("SELECT count(*) FROM security_events WHERE user_id = $1", [userID]).first?.int(0) ?? 0
-            let items = try connection.query("""
+            let events = try connection.query("""
                 SELECT id, type, ip_address, user_agent, created_at FROM security_events WHERE user_id = $1
                 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
-                """, [userID, limit, offset]).rows.map { row -> JSONValue in
-                .object([
-                    ("id", .integer(try row.int(0) ?? 0)), ("type", .string(try row.requiredString(1))),
-                    ("ip_address", .optional(row.string(2))), ("user_agent", .optional(row.string(3))),
-                    ("created_at", .string(try row.timestamp(4)?.iso8601 ?? "")),
-                ])
+                """, [userID, limit, offset]).rows.map { row in
+                guard let id = try row.int(0), let created = try row.timestamp(4) else { throw PostgresError(kind: .decoding) }
+                return EventRecord(id: id, type: try row.requiredString(1), ipAddress: row.string(2), userAgent: row.string(3),
+                                   createdAt: created)
             }
-            return Page(items: items, total: total)
+            return Page(events: events, total: total)
         }
     }
 }

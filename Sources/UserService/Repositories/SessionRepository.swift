@@ -161,6 +161,11 @@ struct SessionRepository {
         let createdAt: PostgresTimestamp
         let lastSeenAt: PostgresTimestamp
         let expiresAt: PostgresTimestamp
+
+        static let example = SessionInfo(
+            id: "00000000-0000-0000-0000-000000000000", userAgent: "curl/7.88.1", ipAddress: "127.0.0.1",
+            createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0), lastSeenAt: PostgresTimestamp(microsecondsSinceEpoch: 0),
+            expiresAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
     }
 
     func live(userID: String) throws -> [SessionInfo] {

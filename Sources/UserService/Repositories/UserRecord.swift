@@ -1,6 +1,6 @@
 import Postgres
 
-/// A user as clients see it (never the password hash). Read from the columns `UserRecord.columns` lists.
+/// An account as clients see it (never the password hash). Read from the columns `UserRecord.columns` lists.
 struct UserRecord {
     /// The select list every user query uses, prefixed with the users table's alias `u`.
     static let columns = "u.id, u.email, u.username, u.full_name, u.is_active, u.is_verified, u.is_premium, u.created_at, u.updated_at, u.last_login"
@@ -16,6 +16,20 @@ struct UserRecord {
     let createdAt: PostgresTimestamp
     let updatedAt: PostgresTimestamp
     let lastLogin: PostgresTimestamp?
+
+    init(id: String, email: String, username: String, fullName: String?, isActive: Bool, isVerified: Bool, isPremium: Bool,
+         createdAt: PostgresTimestamp, updatedAt: PostgresTimestamp, lastLogin: PostgresTimestamp?) {
+        self.id = id
+        self.email = email
+        self.username = username
+        self.fullName = fullName
+        self.isActive = isActive
+        self.isVerified = isVerified
+        self.isPremium = isPremium
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.lastLogin = lastLogin
+    }
 
     /// Reads the user from `row`, starting at column `offset`.
     init(_ row: PostgresRow, offset: Int = 0) throws {
@@ -34,23 +48,9 @@ struct UserRecord {
         lastLogin = try row.timestamp(offset + 9)
     }
 
-    /// The seed's `UserResponse`, written straight to bytes: it is the body of every `GET /me`.
-    var jsonBytes: [UInt8] {
-        var writer = JSONObjectWriter()
-        writer.field("id", id)
-        writer.field("email", email)
-        writer.field("username", username)
-        writer.field("full_name", fullName)
-        writer.field("is_active", isActive)
-        writer.field("is_verified", isVerified)
-        writer.field("is_premium", isPremium)
-        writer.field("created_at", createdAt.iso8601)
-        writer.field("updated_at", updatedAt.iso8601)
-        writer.field("last_login", lastLogin?.iso8601)
-        return writer.finish()
-    }
-
-    func response(status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: jsonBytes)
-    }
+    /// A user to describe `UserResponse` with.
+    static let example = UserRecord(
+        id: "00000000-0000-0000-0000-000000000000", email: "user@example.com", username: "user", fullName: nil,
+        isActive: true, isVerified: false, isPremium: false, createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0),
+        updatedAt: PostgresTimestamp(microsecondsSinceEpoch: 0), lastLogin: nil)
 }

@@ -1,0 +1,22 @@
+/// Every rule for a password being set (register, change): the configured policy, then the common-password list.
+final class PasswordRules {
+    /// Longer inputs are refused before any rule runs (the policy's own limit is 72 bytes).
+    static let maximumInputLength = 1024
+
+    private let policy: PasswordPolicy
+    private let commonPasswords = CommonPasswords()
+
+    init(policy: PasswordPolicy) { self.policy = policy }
+
+    /// The problems with `password`, as 422 messages; empty when it may be set.
+    func problems(with password: String, email: String?, username: String?) -> [String] {
+        let problems = policy.problems(with: password, email: email, username: username)
+        if problems.isEmpty && commonPasswords.contains(password) {
+            return ["Password is too common: choose one that is harder to guess"]
+        }
+        return problems
+    }
+}
+
+@available(*, unavailable)
+extension PasswordRules: Sendable {}

@@ -1,0 +1,73 @@
+/// The bodies and queries of `/api/v1/auth`, each read and described by its `init(reading:)`.
+
+struct RegisterRequest: RequestModel {
+    static let schemaName = "UserCreate"
+    let email: String
+    let username: String
+    let fullName: String?
+    let password: String
+
+    init(reading body: inout FieldReader) {
+        email = body.string("email", maxLength: 254, format: "email").trimmingWhitespace().lowercased()
+        username = body.string("username", maxLength: 32)
+        fullName = body.optionalString("full_name", maxLength: 200)
+        if !email.isEmpty, !AccountRules.isValidEmail(email) {
+            body.fail("email", "value is not a valid email address: An email address must have an @-sign and a valid domain.")
+        }
+        if !username.isEmpty, !AccountRules.isValidUsername(username) { body.fail("username", "Value error, \(AccountRules.usernameMessage)") }
+        password = body.newPassword("password", email: email, username: username)
+        let confirmation = body.string("confirm_password", maxLength: PasswordRules.maximumInputLength, format: "password")
+        if !password.isEmpty, !confirmation.isEmpty, confirmation != password {
+            body.fail("confirm_password", "Value error, Passwords do not match")
+        }
+    }
+}
+
+struct LoginRequest: RequestModel {
+    static let schemaName = "UserLogin"
+    /// An email or a username.
+    let login: String
+    let password: String
+
+    init(reading body: inout FieldReader) {
+        login = body.string("email", maxLength: 254)
+        password = body.string("password", maxLength: PasswordRules.maximumInputLength, format: "password")
+    }
+}
+
+struct RefreshRequest: RequestModel {
+    static let schemaName = "RefreshTokenRequest"
+    let refreshToken: String
+
+    init(reading body: inout FieldReader) { refreshToken = body.string("refresh_token", maxLength: 128) }
+}
+
+/// The new password's rules need the caller's account, which the body does not name: the handler applies them.
+struct ChangePasswordRequest: RequestModel {
+    static let schemaName = "PasswordChange"
+    let currentPassword: String
+    let newPassword: String
+    let confirmation: String
+
+    init(reading body: inout FieldReader) {
+        currentPassword = body.string("current_password", maxLength: PasswordRules.maximumInputLength, format: "password")
+        newPassword = body.string("new_password", maxLength: PasswordRules.maximumInputLength, format: "password")
+        confirmation = body.string("confirm_password", maxLength: PasswordRules.maximumInputLength, format: "password")
+        if !newPassword.isEmpty, !confirmation.isEmpty, confirmation != newPassword {
+            body.fail("confirm_password", "Value error, Passwords do not match")
+        }
+        if !newPassword.isEmpty, currentPassword == newPassword {
+            body.fail("new_password", "Value error, New password must differ from the current one")
+        }
+    }
+}
+
+struct EventsQuery: QueryModel {
+    let limit: Int
+    let offset: Int
+
+    init(reading query: inout QueryReader) {
+        limit = query.integer("limit", default: 20, range: 1...100)
+        offset = query.integer("offset", default: 0, range: 0...1_000_000)
+    }
+}

@@ -1,0 +1,119 @@
+/// `GET /openapi.json`: the OpenAPI 3.1 document, generated from the route table and the models' own reading and
+/// writing code. Everything but `servers` is built once; `servers` names the request's mount point, so one pool
+/// answers correctly at the root and under any prefix.
+enum OpenAPIDocument {
+    static let title = "User Service"
+    static let securityScheme = "HTTPBearer"
+
+    /// The document for a request mounted at `mountPath` (`SCRIPT_NAME`).
+    static func json(mountPath: String) -> [UInt8] {
+        JSONValue.object([
+            ("openapi", "3.1.0"),
+            ("info", .object([
+                ("title", .string(title)), ("version", .string(ServiceVersion.version)),
+                ("description", "User accounts and authentication: registration, login, JWT access tokens, rotating refresh tokens, sessions."),
+                ("license", .object([("name", "MIT"), ("identifier", "MIT")])),
+            ])),
+            ("servers", .array([.object([("url", .string(mountPath.isEmpty ? "/" : mountPath))])])),
+            ("paths", body.paths),
+            ("components", body.components),
+        ]).bytes
+    }
+
+    /// Paths and components: the same for every request.
+    private static let body: (paths: JSONValue, components: JSONValue) = {
+        var schemas: [String: JSONValue] = [:]
+        var paths: [(String, JSONValue)] = []
+        for route in Routes.table {
+            let operation = (route.method.rawValue.lowercased(), Self.operation(route, schemas: &schemas))
+            if let index = paths.firstIndex(where: { $0.0 == route.path }), case .object(var operations) = paths[index].1 {
+                operations.append(operation)
+                paths[index].1 = .object(operations)
+            } else {
+                paths.append((route.path, .object([operation])))
+            }
+        }
+        let components = JSONValue.object([
+            ("schemas", .object(schemas.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })),
+            ("securitySchemes", .object([(securityScheme, .object([("type", "http"), ("scheme", "bearer"), ("bearerFormat", "JWT")]))])),
+        ])
+        return (.object(paths), components)
+    }()
+
+    static func operationID(_ route: Route) -> String {
+        let path = route.path.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        return route.method.rawValue.lowercased() + path.replacingRuns(of: "_")
+    }
+
+    private static func operation(_ route: Route, schemas: inout [String: JSONValue]) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("tags", .array([.string(route.tag.rawValue)])), ("summary", .string(route.summary)),
+            ("operationId", .string(operationID(route))),
+        ]
+        let parameters = pathParameters(route) + route.queryParameters.map { parameter in
+            JSONValue.object([("name", .string(parameter.name)), ("in", "query"), ("required", .bool(parameter.required)),
+                              ("schema", parameter.schema.json(components: &schemas))])
+        }
+        if !parameters.isEmpty { members.append(("parameters", .array(parameters))) }
+        if let body = route.requestBody {
+            members.append(("requestBody", .object([
+                ("required", true),
+                ("content", .object([("application/json", .object([("schema", Schema.object(body).json(components: &schemas))]))])),
+            ])))
+        }
+        var responses: [(String, JSONValue)] = [(String(route.status.code), response(
+            description: route.status.reasonPhrase, contentType: route.responseContentType, schema: route.responseSchema, schemas: &schemas))]
+        for error in errorResponses(route) {
+            responses.append((String(error.status.code), response(
+                description: error.status.reasonPhrase, contentType: "application/json", schema: .object(error.schema), schemas: &schemas)))
+        }
+        members.append(("responses", .object(responses.sorted { $0.0 < $1.0 })))
+        if route.access == .bearer { members.append(("security", .array([.object([(securityScheme, .array([]))])]))) }
+        return .object(members)
+    }
+
+    private static func pathParameters(_ route: Route) -> [JSONValue] {
+        route.path.split(separator: "/").filter { $0.hasPrefix("{") && $0.hasSuffix("}") }.map { segment in
+            .object([("name", .string(String(segment.dropFirst().dropLast()))), ("in", "path"), ("required", true),
+                     ("schema", .object([("type", "string")]))])
+        }
+    }
+
+    private static func response(description: String, contentType: String, schema: Schema, schemas: inout [String: JSONValue]) -> JSONValue {
+        .object([("description", .string(description)),
+                 ("content", .object([(contentType, .object([("schema", schema.json(components: &schemas))]))]))])
+    }
+
+    /// Every error the route can answer: those its attributes imply, then the ones it declares (which win).
+    static func errorResponses(_ route: Route) -> [ErrorResponse] {
+        var errors: [ErrorResponse] = []
+        if route.access == .bearer { errors.append(.unauthorized) }
+        if route.isPrivate { errors.append(.forbidden) }
+        if route.requestBody != nil { errors.append(ErrorResponse(.contentTooLarge)) }
+        if route.requestBody != nil || !route.queryParameters.isEmpty { errors.append(.validation) }
+        errors.append(.tooManyRequests)  // nginx's per-client rate limits
+        if route.usesDatabase { errors.append(ErrorResponse(.serviceUnavailable)) }
+        for declared in route.errors {
+            errors.removeAll { $0.status == declared.status }
+            errors.append(declared)
+        }
+        return errors
+    }
+}
+
+private extension String {
+    /// "post__api_v1" → "post_api_v1": runs of `character` become one, and none is left at the end.
+    func replacingRuns(of character: Character) -> String {
+        var out = ""
+        for next in self where !(next == character && out.last == character) { out.append(next) }
+        while out.last == character { out.removeLast() }
+        return out
+    }
+}
+
+/// The document as an answer.
+struct OpenAPIJSON: ResponseBody {
+    static let contentType = "application/json"
+    static let bodySchema = Schema.anyObject
+    let body: [UInt8]
+}

@@ -1,0 +1,159 @@
+/// One entry of the route table (`Routes.table`): everything about a route lives here, and the router, the access
+/// check, the OpenAPI document, the rendered nginx maps and the metrics labels all read it.
+struct Route: Sendable {
+    enum Access: String, Sendable {
+        /// Anyone.
+        case anyone
+        /// A bearer access token of a live session.
+        case bearer
+    }
+
+    /// Which workers serve it: the password workers run bcrypt, so nothing else queues behind it.
+    enum Workers: String, Sendable { case main, password }
+
+    /// nginx's per-client rate-limit group: `strict` for endpoints that hash passwords or guess secrets.
+    enum RateGroup: String, Sendable { case general, strict }
+
+    enum Tag: String, Sendable {
+        case system, auth, docs
+
+        /// Whether answers of this group are `Cache-Control: no-store` unless a route says otherwise.
+        var noStore: Bool { self == .auth }
+    }
+
+    let method: HTTPMethod
+    let path: String
+    let summary: String
+    let tag: Tag
+    let access: Access
+    /// Only the private allow-list (`PRIVATE_ALLOW`) may call it: nginx answers everyone else 403.
+    let isPrivate: Bool
+    let workers: Workers
+    let rateGroup: RateGroup
+    let noStore: Bool
+    /// Whether it needs PostgreSQL (and so can answer 503).
+    let usesDatabase: Bool
+    let status: HTTPStatus
+    let requestBody: ObjectSchema?
+    let queryParameters: [ObjectSchema.Property]
+    let responseContentType: String
+    let responseSchema: Schema
+    /// Errors the handler itself can answer; those that follow from the attributes above (401, 403, 413, 422,
+    /// 429, 503) are added by `errorResponses`.
+    let errors: [ErrorResponse]
+    let handle: @Sendable (Routes.Controllers, RequestContext) throws -> HTTPResponse
+
+    /// The options every route may set, with their defaults.
+    struct Options: Sendable {
+        var status: HTTPStatus = .ok
+        var isPrivate = false
+        var workers: Workers = .main
+        var rateGroup: RateGroup = .general
+        var noStore: Bool?
+        var usesDatabase = true
+        var errors: [ErrorResponse] = []
+    }
+}
+
+/// An error answer a route declares: its status and the schema of its body (`{"detail": "..."}` unless said).
+struct ErrorResponse: Sendable {
+    let status: HTTPStatus
+    let schema: ObjectSchema
+
+    init(_ status: HTTPStatus, _ model: any ResponseModel.Type = ErrorDetail.self) {
+        self.init(status, schema: model.schema)
+    }
+
+    private init(_ status: HTTPStatus, schema: ObjectSchema) {
+        self.status = status
+        self.schema = schema
+    }
+
+    /// FastAPI's 422: `{"detail": [{"type", "loc", "msg", "ctx"?}]}`.
+    static let validation = ErrorResponse(.unprocessableEntity, schema: ValidationErrorSchema.body)
+
+    static let badRequest = ErrorResponse(.badRequest)
+    static let unauthorized = ErrorResponse(.unauthorized)
+    static let forbidden = ErrorResponse(.forbidden)
+    static let notFound = ErrorResponse(.notFound)
+    static let conflict = ErrorResponse(.conflict)
+    static let tooManyRequests = ErrorResponse(.tooManyRequests)
+}
+
+extension Route {
+    private init<Response: ResponseBody>(
+        _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, access: Access, input: (any RouteInput.Type)?,
+        response: Response.Type, options: Options, handle: @escaping @Sendable (Routes.Controllers, RequestContext) throws -> HTTPResponse
+    ) {
+        self.method = method
+        self.path = path
+        self.summary = summary
+        self.tag = tag
+        self.access = access
+        isPrivate = options.isPrivate
+        workers = options.workers
+        rateGroup = options.rateGroup
+        noStore = options.noStore ?? tag.noStore
+        usesDatabase = options.usesDatabase || access == .bearer
+        status = options.status
+        requestBody = input?.requestBody
+        queryParameters = input?.queryParameters ?? []
+        responseContentType = Response.contentType
+        responseSchema = Response.bodySchema
+        errors = options.errors
+        self.handle = handle
+    }
+
+    /// A public route without input.
+    init<Response: ResponseBody>(
+        _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, _ options: Options = Options(),
+        handler: @escaping @Sendable (Routes.Controllers) -> (RequestContext) throws -> Response
+    ) {
+        self.init(method, path, summary, tag: tag, access: .anyone, input: nil, response: Response.self, options: options) {
+            controllers, context in
+            try handler(controllers)(context).httpResponse(status: options.status)
+        }
+    }
+
+    /// A public route that reads a body or query parameters.
+    init<Input: RouteInput, Response: ResponseBody>(
+        _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, _ options: Options = Options(),
+        handler: @escaping @Sendable (Routes.Controllers) -> (RequestContext, Input) throws -> Response
+    ) {
+        self.init(method, path, summary, tag: tag, access: .anyone, input: Input.self, response: Response.self, options: options) {
+            controllers, context in
+            try handler(controllers)(context, try Input.read(from: context, rules: controllers.passwordRules)).httpResponse(status: options.status)
+        }
+    }
+
+    /// A route for the caller of a live session, without input. The token is checked here, before the handler.
+    init<Response: ResponseBody>(
+        _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, _ options: Options = Options(),
+        handler: @escaping @Sendable (Routes.Controllers) -> (Caller, RequestContext) throws -> Response
+    ) {
+        self.init(method, path, summary, tag: tag, access: .bearer, input: nil, response: Response.self, options: options) {
+            controllers, context in
+            let caller = try controllers.authenticator.authenticate(context.request)
+            return try handler(controllers)(caller, context).httpResponse(status: options.status)
+        }
+    }
+
+    /// A route for the caller of a live session that reads a body or query parameters: the token is checked
+    /// first, as FastAPI resolves a security dependency before the body.
+    init<Input: RouteInput, Response: ResponseBody>(
+        _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, _ options: Options = Options(),
+        handler: @escaping @Sendable (Routes.Controllers) -> (Caller, RequestContext, Input) throws -> Response
+    ) {
+        self.init(method, path, summary, tag: tag, access: .bearer, input: Input.self, response: Response.self, options: options) {
+            controllers, context in
+            let caller = try controllers.authenticator.authenticate(context.request)
+            return try handler(controllers)(caller, context, try Input.read(from: context, rules: controllers.passwordRules)).httpResponse(status: options.status)
+        }
+    }
+}
+
+extension ResponseBody {
+    func httpResponse(status: HTTPStatus) -> HTTPResponse {
+        HTTPResponse(status: status, headers: headers, body: body)
+    }
+}

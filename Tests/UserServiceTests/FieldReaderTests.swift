@@ -1,0 +1,67 @@
+import Testing
+@testable import UserService
+
+/// Models read their fields through `FieldReader`, which collects every problem into one 422 and, run describing,
+/// gives the schema the OpenAPI document shows.
+@Suite struct FieldReaderTests {
+    struct Sample: RequestModel {
+        static let schemaName = "Sample"
+        let email: String
+        let password: String
+        let name: String
+        let nul: String
+        let nickname: String?
+        let bio: Patch<String>
+
+        init(reading body: inout FieldReader) {
+            email = body.string("email", maxLength: 254, format: "email")
+            password = body.string("password", maxLength: 1024)
+            name = body.string("name", maxLength: 3)
+            nul = body.string("nul", maxLength: 10)
+            nickname = body.optionalString("nickname", maxLength: 10)
+            bio = body.patchString("bio", maxLength: 10)
+        }
+    }
+
+    func read(_ json: String) throws(ValidationError) -> Sample {
+        var reader = FieldReader(body: try! JSONParser.parse(Array(json.utf8)), rules: nil)
+        let value = Sample(reading: &reader)
+        try reader.finish()
+        return value
+    }
+
+    @Test func collectsEveryFieldProblem() {
+        do {
+            _ = try read(#"{"email": 5, "name": "long", "nul": "a\u0000b"}"#)
+            Issue.record("no error")
+        } catch {
+            #expect(error.issues.map(\.type) == ["string_type", "missing", "string_too_long", "value_error"])
+            #expect(error.issues.map(\.location) == [["body", "email"], ["body", "password"], ["body", "name"], ["body", "nul"]])
+            #expect(error.issues[1].message == "Field required")
+        }
+    }
+
+    @Test func aPartialUpdateTellsAbsentFromNullFromAValue() throws {
+        let base = #""email": "a@b.io", "password": "p", "name": "abc", "nul": "x""#
+        #expect(try read("{\(base)}").bio == .absent)
+        #expect(try read("{\(base), \"bio\": null}").bio == .null)
+        #expect(try read("{\(base), \"bio\": \"hello\"}").bio == .value("hello"))
+        #expect(try read("{\(base), \"nickname\": null}").nickname == nil)
+        #expect(throws: ValidationError.self) { try read("{\(base), \"bio\": 5}") }
+    }
+
+    /// Lengths are code points, as PostgreSQL's length() counts: one grapheme of many combining marks is many.
+    @Test func lengthsAreCountedInCodePoints() throws {
+        let base = #""email": "a@b.io", "password": "p", "nul": "x""#
+        #expect(try read("{\(base), \"name\": \"a\u{301}\u{301}\"}").name == "a\u{301}\u{301}")
+        #expect(throws: ValidationError.self) { try read("{\(base), \"name\": \"a\u{301}\u{301}\u{301}\"}") }
+    }
+
+    @Test func theSchemaComesFromTheSameCode() {
+        let schema = Sample.schema
+        #expect(schema.properties.map(\.name) == ["email", "password", "name", "nul", "nickname", "bio"])
+        #expect(schema.properties.map(\.required) == [true, true, true, true, false, false])
+        #expect(schema.properties[0].schema == .string(maxLength: 254, format: "email"))
+        #expect(schema.properties[4].schema == .nullable(.string(maxLength: 10)))
+    }
+}
