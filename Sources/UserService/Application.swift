@@ -100,6 +100,8 @@ final class Services {
     let database: Database
     let metrics: ServiceMetrics
     let hasher: PasswordHasher
+    /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
+    let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
     var routes: [Router.Route] = []
 
@@ -108,5 +110,6 @@ final class Services {
         self.database = database
         self.metrics = metrics
         hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
+        docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }
 }

@@ -4,6 +4,7 @@ enum Routes {
     struct Controllers {
         let system: SystemController
         let auth: AuthController
+        let docs: DocsController
     }
 
     static let table: [(method: HTTPMethod, template: String, handler: @Sendable (Controllers) -> RouteHandler)] = [
@@ -22,11 +23,17 @@ enum Routes {
         (.get, "/api/v1/auth/sessions", { $0.auth.listSessions }),
         (.delete, "/api/v1/auth/sessions/{session_id}", { $0.auth.revokeSession }),
         (.get, "/api/v1/auth/events", { $0.auth.listEvents }),
+
+        (.get, "/openapi.json", { $0.docs.openAPI }),
+        (.get, "/docs", { $0.docs.swaggerUI }),
+        (.get, "/redoc", { $0.docs.redoc }),
+        (.get, "/docs/assets/{version}/{name}", { $0.docs.asset }),
     ]
 }
 
 func buildRouter(_ services: Services) -> Router {
-    let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services))
+    let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services),
+                                          docs: DocsController(services))
     var router = Router()
     for route in Routes.table { router.add(route.method, route.template, route.handler(controllers)) }
     return router
