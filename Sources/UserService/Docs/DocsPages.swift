@@ -4,7 +4,10 @@
 /// The pages hold no inline script: Swagger UI starts from `swagger-init.js`, which reads the document's URL from
 /// a `data-` attribute, and ReDoc from its `<redoc spec-url>` element. So the policy allows scripts from 'self'
 /// only. Styles may be inline (both UIs inject `<style>` elements at run time), ReDoc's search runs in a worker
-/// made from a `blob:` URL, and Swagger UI's icons are `data:` images. nginx adds its own policy
+/// made from a `blob:` URL, and Swagger UI's icons are `data:` images (the pages' favicon is an empty `data:` one,
+/// so the browser asks the site for no `/favicon.ico`). The one image from elsewhere, ReDoc's "API docs by
+/// Redocly" logo at cdn.redoc.ly, is blocked on purpose: the pages must work offline and make a visitor's browser
+/// call no third party (ReDoc hides the image when it fails to load). nginx adds its own policy
 /// (`frame-ancestors 'none'`) beside this one; a browser enforces both, and this one repeats that directive.
 enum DocsPages {
     static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -21,6 +24,7 @@ enum DocsPages {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) - Swagger UI</title>
+            <link rel="icon" href="data:,">
             <link rel="stylesheet" href="\(url(assets.path("swagger-ui.css")))">
             </head>
             <body>
@@ -42,6 +46,7 @@ enum DocsPages {
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) - ReDoc</title>
+            <link rel="icon" href="data:,">
             </head>
             <body>
             <redoc spec-url="\(url("/openapi.json"))"></redoc>
