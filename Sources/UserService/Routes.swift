@@ -9,7 +9,6 @@ enum Routes {
         Route(.get, "/", "Service information", tag: .system, .init(usesDatabase: false)) { $0.system.root },
         Route(.get, "/health", "Health of the service and its database", tag: .system,
               .init(errors: [ErrorResponse(.serviceUnavailable, Unhealthy.self)])) { $0.system.health },
-        Route(.get, "/openapi.json", "This document", tag: .docs, .init(usesDatabase: false)) { $0.system.openAPI },
         Route(.get, "/metrics", "Prometheus metrics of the whole pool", tag: .system,
               .init(isPrivate: true, usesDatabase: false)) { $0.system.metrics },
         Route(.get, "/db/status", "Database connection and migrations", tag: .system,
@@ -31,12 +30,20 @@ enum Routes {
         Route(.delete, "/api/v1/auth/sessions/{session_id}", "Revoke one session", tag: .auth,
               .init(errors: [.notFound])) { $0.auth.revokeSession },
         Route(.get, "/api/v1/auth/events", "The account's security events, newest first", tag: .auth) { $0.auth.listEvents },
+
+        // The API's description and its pages (not listed in the description itself, as FastAPI does).
+        Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
+        Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
+        Route(.get, "/redoc", "ReDoc", tag: .docs, .init(usesDatabase: false)) { $0.docs.redoc },
+        Route(.get, "/docs/assets/{version}/{name}", "The pages' scripts and styles", tag: .docs,
+              .init(usesDatabase: false)) { $0.docs.asset },
     ]
 
     /// The handlers' owners, built once per worker.
     struct Controllers {
         let system: SystemController
         let auth: AuthController
+        let docs: DocsController
         let authenticator: Authenticator
         let passwordRules: PasswordRules
     }
@@ -44,7 +51,7 @@ enum Routes {
 
 func buildRouter(_ services: Services) -> Router {
     let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services: services),
-                                         authenticator: services.authenticator, passwordRules: services.passwordRules)
+                                         docs: DocsController(services), authenticator: services.authenticator, passwordRules: services.passwordRules)
     var router = Router()
     for route in Routes.table {
         router.add(route.method, route.path) { context in try route.handle(controllers, context) }

@@ -15,6 +15,8 @@ final class Services {
     let throttle: LoginThrottleRepository
     let passwordChanges: PasswordChangeLimitRepository
     let authenticator: Authenticator
+    /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
+    let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
     var routes: [Router.Route] = []
 
@@ -33,6 +35,7 @@ final class Services {
             maxDelay: configuration.loginThrottleMaxDelaySeconds, window: configuration.loginThrottleWindowSeconds)
         passwordChanges = PasswordChangeLimitRepository(database: database, limit: configuration.changePasswordMaxPerHour)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
+        docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }
 }
 

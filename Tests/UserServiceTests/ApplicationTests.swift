@@ -10,6 +10,7 @@ import Testing
             "MAX_BODY_BYTES": String(maxBody), "DB_CONNECT_TIMEOUT_SECONDS": "1", "BCRYPT_ROUNDS": "4",
         ], defaultWorkers: 1)
         configuration.migrationsDirectory = shippedMigrationsPath()
+        configuration.docsDirectory = shippedDocsPath()
         let layout = MetricsLayout(processCount: 1)
         return try Application(configuration: configuration, counters: try SharedCounters.create(slotCount: layout.slotCount), layout: layout)
     }

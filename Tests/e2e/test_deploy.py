@@ -16,6 +16,9 @@ from auth_helpers import bearer, login, new_user
 from conftest import AS_ROOT, BIN, ROOT, RUN_DIR, Stack, create_database, migrate, private_folder, psql, wait_for
 from test_runtime import hammer
 
+DOCS_ASSETS = ["swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js", "redoc.standalone.js"]
+# The service's licence and each vendored asset's, beside the service's documentation.
+LICENCES = ["LICENSE", "LICENSE.swagger-ui", "NOTICE.swagger-ui", "LICENSE.redoc", "LICENSE.fastapi-offline"]
 UNITS = ["user-service.service", "user-service.socket", "user-service-migrate.service", "user-service-cleanup.service",
          "user-service-cleanup.timer"]
 
@@ -37,6 +40,16 @@ def test_install_layout(tree):
                  "etc/nginx/snippets/user-service-headers.conf", "etc/nginx/snippets/user-service-errors.conf",
                  "etc/nginx/sites-available/user-service"] + [f"lib/systemd/system/{u}" for u in UNITS]:
         assert os.path.exists(os.path.join(tree, path)), path
+    # The docs pages' assets where the unit's DOCS_DIR points, byte for byte; the licences beside the documentation.
+    for name in DOCS_ASSETS:
+        assert open(os.path.join(tree, "usr/share/user-service/docs", name), "rb").read() == \
+            open(os.path.join(ROOT, "docs/ui", name), "rb").read(), name
+    for name in LICENCES:
+        source = os.path.join(ROOT, name if name == "LICENSE" else f"docs/ui/{name}")
+        assert open(os.path.join(tree, "usr/share/doc/user-service", name)).read() == open(source).read(), name
+    assert "MIT License" in open(os.path.join(tree, "usr/share/doc/user-service/LICENSE")).read()
+    assert "Environment=DOCS_DIR=/usr/share/user-service/docs" in \
+        open(os.path.join(tree, "lib/systemd/system/user-service.service")).read()
     # The real env file is made only on the target host, never in a staged tree.
     assert not os.path.exists(os.path.join(tree, "etc/user-service/user-service.env"))
     assert "ExecStart=/usr/bin/user-service serve --env-file /etc/user-service/user-service.env" in \
@@ -132,11 +145,16 @@ def test_socket_activation_notify_and_reload_under_load(tmp_path):
 
 def test_installed_binary_migrates_and_serves_from_the_tree(tree, http):
     binary = os.path.join(tree, "usr/bin/user-service")
-    s = Stack("installed", workers=1, binary=binary, migrations=os.path.join(tree, "usr/share/user-service/migrations"))
+    s = Stack("installed", workers=1, binary=binary, migrations=os.path.join(tree, "usr/share/user-service/migrations"),
+              env={"DOCS_DIR": os.path.join(tree, "usr/share/user-service/docs")})
     try:
         user, tokens = new_user(http, s)
         assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).json()["id"] == user["id"]
         assert http.get(s.url("/db/status")).json()["pending_migrations"] == []
+        page = http.get(s.url("/docs"))
+        assert page.status_code == 200
+        for asset in re.findall(r'(?:src|href)="(/docs/assets/[^"]+)"', page.text):
+            assert http.get(s.url(asset)).status_code == 200, asset
     finally:
         s.stop()
 
@@ -181,12 +199,26 @@ def test_package_metadata_and_layout(deb):
     for path in ["/usr/bin/user-service", "/lib/systemd/system/user-service.service",
                  "/lib/systemd/system/user-service.socket", "/usr/share/user-service/migrations/0001_users.sql",
                  "/etc/nginx/conf.d/user-service.conf", "/etc/nginx/snippets/user-service.conf",
-                 "/usr/lib/sysusers.d/user-service.conf", "/usr/share/user-service/user-service.env.example"]:
+                 "/usr/lib/sysusers.d/user-service.conf", "/usr/share/user-service/user-service.env.example",
+                 "/usr/share/doc/user-service/copyright"] + \
+            [f"/usr/share/user-service/docs/{name}" for name in DOCS_ASSETS] + \
+            [f"/usr/share/doc/user-service/{name}" for name in LICENCES]:
         assert path in paths, path
     assert "/etc/user-service/user-service.env" not in paths
     control = subprocess.run(["dpkg-deb", "-e", deb, os.path.join(RUN_DIR, "control-" + uuid.uuid4().hex[:6])],
                              capture_output=True, text=True)
     assert control.returncode == 0
+
+
+def test_package_licences_name_every_component(extracted):
+    doc = os.path.join(extracted, "usr/share/doc/user-service")
+    copyright = open(os.path.join(doc, "copyright")).read()
+    assert "License: MIT" in copyright and "License: Apache-2.0" in copyright
+    for name in DOCS_ASSETS[:2] + DOCS_ASSETS[3:]:
+        assert f"usr/share/user-service/docs/{name}" in copyright, name
+    assert "Apache License" in open(os.path.join(doc, "LICENSE.swagger-ui")).read()
+    assert "MIT License" in open(os.path.join(doc, "LICENSE.redoc")).read()
+    assert "MIT License" in open(os.path.join(doc, "LICENSE")).read()
 
 
 def test_package_holds_no_secret(extracted):
@@ -208,10 +240,15 @@ def test_package_binary_links_only_debian_libraries_and_serves(extracted, http):
         if match:
             assert match.group(1).startswith(("/lib/", "/lib64/", "/usr/lib/")), line
         assert "not found" not in line and "swift" not in line.lower(), line
-    s = Stack("packaged", workers=1, binary=binary, migrations=os.path.join(extracted, "usr/share/user-service/migrations"))
+    s = Stack("packaged", workers=1, binary=binary, migrations=os.path.join(extracted, "usr/share/user-service/migrations"),
+              env={"DOCS_DIR": os.path.join(extracted, "usr/share/user-service/docs")})
     try:
         user, tokens = new_user(http, s)
         assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).json()["email"] == user["email"]
+        page = http.get(s.url("/redoc"))
+        assert page.status_code == 200
+        script = re.search(r'src="(/docs/assets/[^"]+/redoc.standalone.js)"', page.text).group(1)
+        assert http.get(s.url(script)).headers["Content-Type"] == "application/javascript; charset=utf-8"
     finally:
         s.stop()
 

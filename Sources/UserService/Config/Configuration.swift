@@ -26,6 +26,10 @@ public struct Configuration: Sendable {
     public var dbStatementTimeoutMilliseconds: Int
     public var dbConnectTimeoutSeconds: Int
     public var migrationsDirectory: String
+    /// `/openapi.json`, `/docs`, `/redoc` and the pages' assets; off: all of them answer 404.
+    public var docsEnabled: Bool
+    /// Swagger UI's and ReDoc's files (read by each worker at start when the docs are enabled).
+    public var docsDirectory: String
     public var refreshReuseGraceSeconds: Int
     public var loginThrottleLimit: Int
     public var loginThrottleBaseDelaySeconds: Int
@@ -72,6 +76,8 @@ public struct Configuration: Sendable {
             dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),
             dbConnectTimeoutSeconds: try reader.integer("DB_CONNECT_TIMEOUT_SECONDS", default: 3, range: 1...60),
             migrationsDirectory: reader.string("MIGRATIONS_DIR", default: "Migrations"),
+            docsEnabled: try reader.boolean("DOCS_ENABLED", default: true),
+            docsDirectory: reader.string("DOCS_DIR", default: "docs/ui"),
             refreshReuseGraceSeconds: try reader.integer("REFRESH_REUSE_GRACE_SECONDS", default: 5, range: 0...300),
             loginThrottleLimit: try reader.integer("LOGIN_THROTTLE_LIMIT", default: 5, range: 1...1_000_000),
             loginThrottleBaseDelaySeconds: try reader.integer("LOGIN_THROTTLE_BASE_DELAY_SECONDS", default: 30, range: 1...86400),

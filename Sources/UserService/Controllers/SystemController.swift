@@ -1,6 +1,6 @@
 import Postgres
 
-/// `GET /`, `/health`, `/openapi.json`, `/metrics`, `/db/status`.
+/// `GET /`, `/health`, `/metrics`, `/db/status`.
 struct SystemController {
     let services: Services
     /// Read once when the worker starts: `/db/status` compares the database with it on each request.
@@ -23,9 +23,6 @@ struct SystemController {
             throw ModelError(status: .serviceUnavailable, model: Unhealthy())
         }
     }
-
-    /// Built for the request's mount point, never cached for another.
-    func openAPI(_ context: RequestContext) -> OpenAPIJSON { OpenAPIJSON(body: OpenAPIDocument.json(mountPath: context.request.mountPath)) }
 
     func metrics(_ context: RequestContext) -> PlainText {
         let text = services.metrics.render(routes: services.routes, securityEventTypes: SecurityEvent.Kind.allCases.map(\.rawValue))

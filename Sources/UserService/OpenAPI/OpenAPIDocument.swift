@@ -24,7 +24,7 @@ enum OpenAPIDocument {
     private static let body: (paths: JSONValue, components: JSONValue) = {
         var schemas: [String: JSONValue] = [:]
         var paths: [(String, JSONValue)] = []
-        for route in Routes.table {
+        for route in Routes.table where route.tag.isDescribed {
             let operation = (route.method.rawValue.lowercased(), Self.operation(route, schemas: &schemas))
             if let index = paths.firstIndex(where: { $0.0 == route.path }), case .object(var operations) = paths[index].1 {
                 operations.append(operation)

@@ -19,6 +19,8 @@ struct Route: Sendable {
 
         /// Whether answers of this group are `Cache-Control: no-store` unless a route says otherwise.
         var noStore: Bool { self == .auth }
+        /// Whether its routes appear in the OpenAPI document: the document and its pages do not, as in FastAPI.
+        var isDescribed: Bool { self != .docs }
     }
 
     let method: HTTPMethod
