@@ -40,8 +40,9 @@ enum OpenAPIDocument {
         return (.object(paths), components)
     }()
 
+    /// `post_api_v1_auth_login`; `get_root` for `/`.
     static func operationID(_ route: Route) -> String {
-        let path = route.path.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+        let path = route.path == "/" ? "_root" : route.path.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
         return route.method.rawValue.lowercased() + path.replacingRuns(of: "_")
     }
 
