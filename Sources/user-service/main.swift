@@ -44,6 +44,19 @@ func loadEnvironment(_ file: String?) -> [String: String] {
     }
 }
 
+/// MIGRATION_DATABASE_URL (the schema owner's credentials) never comes from an env file: only migrate reads it,
+/// from its own process environment (systemd's EnvironmentFile=migrate.env). Set in the file, even empty, it would
+/// sit where the pool's group can read it, or silently override migrate.env: refused.
+func refuseMigrationURL(in file: String?, _ command: String) {
+    guard let file else { return }
+    let values: [String: String]
+    do { values = try EnvironmentFile.load(path: file) } catch { fail("\(error)") }
+    if values["MIGRATION_DATABASE_URL"] != nil {
+        fail("\(file) sets MIGRATION_DATABASE_URL: remove it from there (\(command) refuses it in --env-file; "
+            + "it belongs in /etc/user-service/migrate.env, see docs/deploy.md)")
+    }
+}
+
 func fail(_ message: String) -> Never {
     Log.write("user-service: \(message)")
     exit(2)
@@ -58,6 +71,7 @@ case "serve":
         return parsed
     }
     guard let mode = UInt32(values["--socket-mode"] ?? "660", radix: 8) else { fail("--socket-mode takes an octal mode such as 660") }
+    refuseMigrationURL(in: values["--env-file"], "serve")
     exit(PoolMaster.run(ServeOptions(listen: address("--listen"), listenPassword: address("--listen-password"),
                                      socketMode: mode, environmentFile: values["--env-file"])))
 
@@ -69,6 +83,7 @@ case "worker":
 
 case "migrate":
     let values = options(&arguments, ["--env-file"], flags: ["--status"])
+    refuseMigrationURL(in: values["--env-file"], "migrate")
     exit(MigrateCommand.run(environment: loadEnvironment(values["--env-file"]), statusOnly: values["--status"] != nil))
 
 case "cleanup":

@@ -61,10 +61,11 @@ def private_folder(path):
     return path
 
 
-def psql(sql, url=BASE_URL, check=True):
-    """Runs SQL through psql and returns its unaligned output."""
-    result = subprocess.run(["psql", "-X", "-w", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
-                            capture_output=True, text=True, timeout=60)
+def psql(sql, url=BASE_URL, check=True, stdin=False):
+    """Runs SQL through psql and returns its unaligned output. stdin=True sends the SQL on psql's standard input
+    instead of its command line (for SQL that holds a password: a command line is visible to every local user)."""
+    command = ["psql", "-X", "-w", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url] + ([] if stdin else ["-c", sql])
+    result = subprocess.run(command, input=sql if stdin else None, capture_output=True, text=True, timeout=60)
     if check and result.returncode != 0:
         raise AssertionError(f"psql failed: {result.stderr}")
     return result.stdout.strip()
@@ -281,7 +282,7 @@ class HeldTransaction:
 
     def __init__(self, url, sql):
         self.url = url
-        self.process = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url],
+        self.process = subprocess.Popen(["psql", "-X", "-w", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.process.stdin.write(f"BEGIN; {sql}; SELECT 'held';\n")
         self.process.stdin.flush()

@@ -66,7 +66,7 @@ def test_outage_answers_503_quickly_and_recovers_without_restarting_the_pool(tmp
     stack = None
     try:
         with open(os.path.join(pg_dir, "superuser-password")) as f:
-            base = cluster_url(pg_dir, port, password=f.read().strip())
+            base = cluster_url(os.path.join(pg_dir, "socket"), port, password=f.read().strip())
         url = create_database(base)
         assert migrate(url).returncode == 0
         stack = Stack("outage", database=url, workers=2)
@@ -98,7 +98,7 @@ def test_separate_roles_owner_migrates_and_the_pool_has_data_rights_only(make_st
     suffix = uuid.uuid4().hex[:8]
     owner, app = f"owner_{suffix}", f"app_{suffix}"
     password = uuid.uuid4().hex  # every connection authenticates (scram), these roles too
-    psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'; CREATE ROLE {app} LOGIN PASSWORD '{password}'")
+    psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'; CREATE ROLE {app} LOGIN PASSWORD '{password}'", stdin=True)
     url = create_database()
     name = url.rsplit("/", 1)[1]
     psql(f"ALTER DATABASE {name} OWNER TO {owner}")

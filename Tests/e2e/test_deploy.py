@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from auth_helpers import bearer, login, new_user
-from conftest import AS_ROOT, BIN, ROOT, RUN_DIR, Stack, create_database, migrate, private_folder, psql, wait_for
+from conftest import AS_ROOT, BASE_URL, BIN, ROOT, RUN_DIR, Stack, create_database, migrate, private_folder, psql, wait_for
 from test_runtime import hammer
 
 DOCS_ASSETS = ["swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js", "redoc.standalone.js"]
@@ -377,7 +377,7 @@ def test_migrate_unit_gets_the_owner_url_from_its_own_environment_file(tree):
     # Two roles as docs/deploy.md creates them, on a fresh database.
     suffix, password = uuid.uuid4().hex[:8], uuid.uuid4().hex
     owner, app = f"owner_{suffix}", f"app_{suffix}"
-    psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'; CREATE ROLE {app} LOGIN PASSWORD '{password}'")
+    psql(f"CREATE ROLE {owner} LOGIN PASSWORD '{password}'; CREATE ROLE {app} LOGIN PASSWORD '{password}'", stdin=True)
     url = create_database()
     psql(f"ALTER DATABASE {url.rsplit('/', 1)[1]} OWNER TO {owner}")
     psql(f"""ALTER SCHEMA public OWNER TO {owner}; REVOKE ALL ON SCHEMA public FROM PUBLIC;
@@ -413,3 +413,87 @@ def test_package_purge_removes_both_env_files(deb):
     assert "/usr/share/user-service/create-env-file /etc/user-service/user-service.env" in postinst
     postrm = open(os.path.join(control, "postrm")).read()
     assert "/etc/user-service/migrate.env" in postrm and "/etc/user-service/user-service.env" in postrm
+
+
+@pytest.mark.parametrize("line", ["MIGRATION_DATABASE_URL=postgresql://owner:s3cret-owner@localhost/user_service",
+                                  "MIGRATION_DATABASE_URL=", "  MIGRATION_DATABASE_URL = ''"])
+def test_serve_and_migrate_refuse_an_env_file_that_sets_the_migration_url(tmp_path, line):
+    """An upgraded host (the old guide) or an old env.example copied with an empty `MIGRATION_DATABASE_URL=`: in
+    the pool's file the owner's password is readable by the pool's group, and an empty value would silently
+    override migrate.env (the env file is laid over the process environment). Both commands refuse, in one line,
+    before doing anything."""
+    folder = private_folder(os.path.join(RUN_DIR, f"migration-url-{uuid.uuid4().hex[:6]}"))
+    env_file = os.path.join(folder, "user-service.env")
+    with open(env_file, "w") as f:
+        f.write(f"DATABASE_URL={BASE_URL}\nJWT_SECRET_KEY={'a' * 64}\nMIGRATIONS_DIR={ROOT}/Migrations\n{line}\n")
+    socket_path = os.path.join(folder, "pool.sock")
+    # migrate.env's value in the process environment, as systemd passes it: the file still wins nothing.
+    env = dict(os.environ, MIGRATION_DATABASE_URL=BASE_URL)
+    for command in (["serve", "--listen", f"unix:{socket_path}"], ["migrate"], ["migrate", "--status"]):
+        result = subprocess.run([BIN, *command, "--env-file", env_file], env=env, capture_output=True, text=True,
+                                timeout=60, stdin=subprocess.DEVNULL)
+        assert result.returncode != 0, (command, result)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and f"{env_file} sets MIGRATION_DATABASE_URL" in lines[0], (command, result.stderr)
+        assert "s3cret" not in result.stderr and result.stdout == "", command
+    assert not os.path.exists(socket_path)  # serve stopped before binding anything
+
+
+def test_migrate_takes_the_migration_url_from_its_environment_only(tmp_path):
+    """Without the variable in --env-file, migrate uses the process environment's MIGRATION_DATABASE_URL (what
+    systemd's EnvironmentFile=migrate.env provides): a wrong one there fails, proving it is the one used."""
+    folder = private_folder(os.path.join(RUN_DIR, f"migration-env-{uuid.uuid4().hex[:6]}"))
+    env_file = os.path.join(folder, "user-service.env")
+    url = create_database()
+    with open(env_file, "w") as f:
+        f.write(f"DATABASE_URL={url}\nMIGRATIONS_DIR={ROOT}/Migrations\n")
+    wrong = url.rsplit("/", 1)[0] + "/no_such_database_" + uuid.uuid4().hex[:6]
+    env = {k: v for k, v in os.environ.items() if k != "MIGRATION_DATABASE_URL"}
+    failed = subprocess.run([BIN, "migrate", "--env-file", env_file], env=dict(env, MIGRATION_DATABASE_URL=wrong),
+                            capture_output=True, text=True, timeout=60)
+    assert failed.returncode != 0 and "no_such_database_" in failed.stderr, failed.stderr
+    result = subprocess.run([BIN, "migrate", "--env-file", env_file], env=dict(env, MIGRATION_DATABASE_URL=url),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_existing_env_file_with_the_migration_url_gets_a_warning_on_upgrade(tmp_path, deb):
+    """The package's postinst (create-env-file, also run by `make install`) warns about a pool env file that an
+    older guide left MIGRATION_DATABASE_URL in, and changes nothing."""
+    control = os.path.join(RUN_DIR, "control-" + uuid.uuid4().hex[:6])
+    subprocess.run(["dpkg-deb", "-e", deb, control], check=True)
+    assert "/usr/share/user-service/create-env-file /etc/user-service/user-service.env" in \
+        open(os.path.join(control, "postinst")).read()
+    script = os.path.join(ROOT, "scripts", "create-env-file")
+    path = tmp_path / "etc" / "user-service.env"
+    path.parent.mkdir()
+    (tmp_path / "etc" / "migrate.env").write_text("")
+    env = dict(os.environ, USER_SERVICE_GROUP="nogroup")
+    for text in ("DATABASE_URL=postgresql://app@localhost/x\nMIGRATION_DATABASE_URL=\n",
+                 "MIGRATION_DATABASE_URL=postgresql://owner:pw@localhost/x\n"):
+        path.write_text(text)
+        result = subprocess.run([script, str(path), "/usr/share/user-service"], env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        assert f"WARNING: {path} sets MIGRATION_DATABASE_URL" in result.stderr and "pw@" not in result.stderr
+        assert path.read_text() == text
+    path.write_text("DATABASE_URL=postgresql://app@localhost/x\n# MIGRATION_DATABASE_URL=commented\n")
+    result = subprocess.run([script, str(path), "/usr/share/user-service"], env=env, capture_output=True, text=True)
+    assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
+
+
+def test_socket_unit_lets_nginx_workers_and_nobody_else_connect(tree):
+    """user-service.socket (as installed) hands its sockets to the group nginx's workers run as, and to no other
+    user: SocketMode 0660 with SocketGroup that group, for the user named in the system's nginx.conf."""
+    for text in (open(os.path.join(ROOT, "systemd", "user-service.socket")).read(),
+                 open(os.path.join(tree, "lib/systemd/system/user-service.socket")).read()):
+        settings = dict(re.findall(r"^(\w+)=(.*)$", text, re.M))
+        assert settings["SocketMode"] == "0660" and settings["SocketUser"] == "root"
+        nginx_conf = open("/etc/nginx/nginx.conf").read()
+        nginx_user = re.search(r"^\s*user\s+([^\s;]+)", nginx_conf, re.M).group(1)
+        groups = subprocess.run(["id", "-Gn", nginx_user], capture_output=True, text=True, check=True).stdout.split()
+        assert settings["SocketGroup"] in groups, (settings["SocketGroup"], nginx_user, groups)
+        assert settings["SocketGroup"] == "www-data"  # what make run, the harness and the docs give nginx
+        listen = re.findall(r"^ListenStream=(.*)$", text, re.M)
+        assert listen == ["/run/user-service/user-service.sock", "/run/user-service/user-service-password.sock"]
+        # nginx's workers must also pass through the socket's folder.
+        assert int(settings["DirectoryMode"], 8) & 0o001

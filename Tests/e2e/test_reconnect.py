@@ -46,15 +46,16 @@ def test_a_postgresql_restart_under_an_idle_pool_costs_no_request(monkeypatch):
         # The cluster listens on its socket folder only and wants its own generated password: a pgpass file that
         # names it, before the suite's, for psql, migrate and the pool alike.
         pgpass = os.path.join(pg_dir, "pgpass")
+        socket_dir = os.path.join(pg_dir, "socket")
         with open(os.path.join(pg_dir, "superuser-password")) as f:
-            lines = [f"*:{port}:*:postgres:{f.read().strip()}\n"]
+            lines = [f"{socket_dir}:{port}:*:postgres:{f.read().strip()}\n"]
         if os.environ.get("PGPASSFILE"):
             with open(os.environ["PGPASSFILE"]) as f:
                 lines += f.readlines()
         with open(os.open(pgpass, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
             f.writelines(lines)
         monkeypatch.setenv("PGPASSFILE", pgpass)
-        url = create_database(f"postgresql://postgres@{urllib.parse.quote(pg_dir, safe='')}:{port}/postgres")
+        url = create_database(f"postgresql://postgres@{urllib.parse.quote(socket_dir, safe='')}:{port}/postgres")
         assert migrate(url).returncode == 0
         stack = Stack("reconnect", database=url, workers=3)
         workers = stack.worker_pids()

@@ -87,6 +87,46 @@ def test_make_bench_refuses_a_runtime_folder_it_cannot_trust():
     assert len(lines) == 1 and reason in lines[0], result.stderr
 
 
+def foreign_parent():
+    """A folder of another user (nobody), not writable by the caller's group or others, with a runtime folder path
+    below it: its owner could swap the runtime folder while `make run` builds."""
+    parent = os.path.join(RUN_DIR, f"foreign-parent-{uuid.uuid4().hex[:8]}")
+    os.mkdir(parent, 0o755)
+    os.chown(parent, 65534, 65534)
+    return parent, os.path.join(parent, "run")
+
+
+@needs_root
+@pytest.mark.parametrize("exists", [False, True])
+def test_make_run_refuses_a_runtime_folder_below_a_folder_someone_else_controls(exists):
+    parent, folder = foreign_parent()
+    if exists:
+        os.mkdir(folder, 0o700)  # even one of the caller's own: its parent's owner can rename it away
+    # Reached through a symbolic link of the caller's: the resolved path is checked.
+    link = os.path.join(RUN_DIR, f"link-{uuid.uuid4().hex[:8]}")
+    os.symlink(parent, link)
+    for given in (folder, os.path.join(link, "run")):
+        result = run_script("run", {"USER_SERVICE_RUN_DIR": given, "USER_SERVICE_BIN": "/nonexistent"}, timeout=30)
+        assert result.returncode == 1, result
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"make run: {parent} (above the runtime folder) belongs to uid "
+                                                       "65534"), result.stderr
+        assert "== building" not in result.stdout and "PostgreSQL" not in result.stdout
+    assert os.listdir(parent) == (["run"] if exists else [])
+
+
+@needs_root
+def test_make_bench_refuses_a_runtime_folder_below_a_folder_someone_else_controls():
+    parent, folder = foreign_parent()
+    result = subprocess.run([os.path.join(SCRIPTS, "bench")], env=dict(os.environ, BENCH_RUN_DIR=folder,
+                            BENCH_PORT=str(free_port()), USER_SERVICE_BIN="/nonexistent", TMPDIR=RUN_DIR),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "above the runtime folder) belongs to uid 65534" in lines[0], result.stderr
+    assert os.listdir(parent) == []
+
+
 def test_make_run_stops_when_the_build_fails(tmp_path):
     """A failed build stops `make run` with the compiler's message, instead of serving the previous binary."""
     shim = tmp_path / "bin"
@@ -107,13 +147,21 @@ def test_make_run_stops_when_the_build_fails(tmp_path):
 # --- the make run stack --------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def make_run():
-    """`make run` for real (scripts/run), serving the binary the tests use, on free ports, in a fresh folder."""
+def make_run(tmp_path):
+    """`make run` for real (scripts/run), serving the binary the tests use, on free ports, in a fresh folder.
+    nginx is reached through a shim on PATH that records the environment it was started with (nginx overwrites
+    its own /proc/PID/environ with its process title, so that file cannot tell)."""
     folder = os.path.join(RUN_DIR, f"makerun-{uuid.uuid4().hex[:8]}")
     http_port, pg_port = free_port(), free_port()
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    nginx_env = tmp_path / "nginx.env"
+    real_nginx = subprocess.run(["sh", "-c", "command -v nginx"], capture_output=True, text=True, check=True).stdout.strip()
+    (shim / "nginx").write_text(f"#!/bin/sh\nenv -0 >>'{nginx_env}'\nexec '{real_nginx}' \"$@\"\n")
+    (shim / "nginx").chmod(0o755)
     env = dict(os.environ, USER_SERVICE_RUN_DIR=folder, USER_SERVICE_BIN=BIN, PG_PORT=str(pg_port),
                NGINX_HTTP_PORT=str(http_port), NGINX_HTTPS_PORT=str(free_port()), NGINX_WORKERS="1",
-               BCRYPT_ROUNDS="4")
+               BCRYPT_ROUNDS="4", PATH=f"{shim}:{os.environ['PATH']}")
     for name in ("DATABASE_URL", "MIGRATION_DATABASE_URL", "PGPASSFILE", "JWT_SECRET_KEY"):
         env.pop(name, None)
     log = open(os.path.join(RUN_DIR, f"makerun-{uuid.uuid4().hex[:8]}.log"), "w")
@@ -130,7 +178,8 @@ def make_run():
 
     try:
         wait_for(healthy, timeout=120, interval=0.2, message="make run serving")
-        yield {"dir": folder, "url": url, "pg_port": pg_port, "process": process, "log": log.name}
+        yield {"dir": folder, "url": url, "pg_port": pg_port, "process": process, "log": log.name,
+               "nginx_env": nginx_env}
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)  # its trap stops the pool, nginx and PostgreSQL
@@ -148,7 +197,7 @@ class RunStack:
 
 def pg_admin(run, sql, **kwargs):
     env = dict(os.environ, PGPASSFILE=os.path.join(run["dir"], "pgpass"))
-    return subprocess.run(["psql", "-X", "-w", "-A", "-t", "-h", os.path.join(run["dir"], "pg"), "-p", str(run["pg_port"]),
+    return subprocess.run(["psql", "-X", "-w", "-A", "-t", "-h", os.path.join(run["dir"], "pg", "socket"), "-p", str(run["pg_port"]),
                            "-U", "postgres", "-d", "user_service", "-c", sql], env=env, capture_output=True, text=True,
                           **kwargs)
 
@@ -171,15 +220,33 @@ def test_make_run_folder_sockets_and_database_are_private(make_run, http):
     user, tokens = new_user(http, RunStack(make_run["url"]))
     assert http.get(make_run["url"] + "/api/v1/auth/me", headers=bearer(tokens)).json()["id"] == user["id"]
 
-    # PostgreSQL: a unix socket only, in a folder nobody else enters, scram for everyone, no TCP.
+    # nginx got none of the pool's secrets in its environment.
+    with open(make_run["nginx_env"], "rb") as f:
+        started_with = [entry.split(b"=", 1)[0] for entry in f.read().split(b"\0") if entry]
+    assert b"NGINX_HTTP_PORT" in started_with  # the shim recorded the start
+    for name in (b"DATABASE_URL", b"JWT_SECRET_KEY", b"MIGRATION_DATABASE_URL"):
+        assert name not in started_with, name
+
+    # PostgreSQL: a unix socket only, in a folder nobody else enters, scram for everyone, no TCP. The cluster's
+    # folder belongs to root (the password file, initdb's log); the cluster's user owns only the folders below.
     pg = os.path.join(folder, "pg")
-    socket_path = os.path.join(pg, f".s.PGSQL.{make_run['pg_port']}")
-    assert stat.S_IMODE(os.stat(pg).st_mode) == 0o700 and os.path.exists(socket_path)
+    info = os.stat(pg)
+    assert info.st_uid == 0 and stat.S_IMODE(info.st_mode) == 0o711
+    assert stat.S_IMODE(os.stat(os.path.join(pg, "superuser-password")).st_mode) == 0o600
+    postgres_uid = int(subprocess.run(["id", "-u", "postgres"], capture_output=True, text=True).stdout)
+    for name in ("data", "socket", "log"):
+        info = os.stat(os.path.join(pg, name))
+        assert info.st_uid == postgres_uid and stat.S_IMODE(info.st_mode) == 0o700, name
+    socket_path = os.path.join(pg, "socket", f".s.PGSQL.{make_run['pg_port']}")
+    assert os.path.exists(socket_path)
     assert not can_connect_as("nobody", socket_path)
+    # The superuser's password goes to that socket folder and port only, never to any host.
+    with open(os.path.join(folder, "pgpass")) as f:
+        assert f.read().startswith(f"{os.path.join(pg, 'socket')}:{make_run['pg_port']}:*:postgres:")
     assert pg_admin(make_run, "SHOW listen_addresses").stdout.strip() == ""
     assert pg_admin(make_run, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method IN ('trust', 'peer', 'ident')")\
         .stdout.strip() == "0"
-    no_password = subprocess.run(["psql", "-X", "-w", "-h", pg, "-p", str(make_run["pg_port"]), "-U", "postgres",
+    no_password = subprocess.run(["psql", "-X", "-w", "-h", os.path.join(pg, "socket"), "-p", str(make_run["pg_port"]), "-U", "postgres",
                                   "-d", "user_service", "-c", "SELECT 1"], capture_output=True, text=True,
                                  env=dict(os.environ, PGPASSFILE="/dev/null"))
     assert no_password.returncode != 0 and "no password supplied" in no_password.stderr
@@ -205,6 +272,49 @@ def test_make_run_folder_sockets_and_database_are_private(make_run, http):
     assert not os.path.exists(os.path.join(pg, "data", "postmaster.pid"))
     with pytest.raises(requests.ConnectionError):
         requests.get(make_run["url"] + "/health", timeout=5)
+
+
+# --- scripts/postgres: root never writes through the cluster user's links ---------------------------------------
+
+@needs_root
+def test_postgres_script_never_writes_or_reads_through_links_the_clusters_user_planted(tmp_path):
+    """PostgreSQL's user controls its own folders; everything root writes (the superuser's password, initdb's log)
+    or chowns must stay out of its reach, or a link it plants makes root overwrite any file. The user plants links
+    to a root-only sentinel everywhere it can (and where the older layout let it), empties the data folder so the
+    next start makes a new cluster, and the sentinel stays as it was."""
+    sentinel_dir = tmp_path / "root-only"
+    sentinel_dir.mkdir(mode=0o700)
+    sentinel = sentinel_dir / "sentinel"
+    sentinel.write_text("root's own file\n")
+    sentinel.chmod(0o600)
+    pg_dir = os.path.join(RUN_DIR, f"links-pg-{uuid.uuid4().hex[:8]}")
+    port = free_port()
+    postgres = os.path.join(SCRIPTS, "postgres")
+    subprocess.run([postgres, "start", pg_dir, str(port)], check=True, capture_output=True, text=True)
+    subprocess.run([postgres, "stop", pg_dir], check=True)
+
+    plant = f"""
+        cd '{pg_dir}' || exit 1
+        for name in superuser-password initdb.log postgres.log; do ln -sf '{sentinel}' "$name" 2>/dev/null; done
+        rm -rf data/* data/.[!.]* 2>/dev/null
+        for name in superuser-password initdb.log pg_hba.conf postgres.log; do ln -sf '{sentinel}' "data/$name"; done
+        rm -f log/postgres.log; ln -s '{sentinel}' log/postgres.log
+        rm -f socket/.s.PGSQL.{port}.lock
+        exit 0
+    """
+    subprocess.run(["runuser", "-u", "postgres", "--", "sh", "-c", plant], check=True)
+    assert not os.path.exists(os.path.join(pg_dir, "data", "postmaster.pid"))
+    try:
+        started = subprocess.run([postgres, "start", pg_dir, str(port)], capture_output=True, text=True)
+        assert started.returncode == 0, started.stderr
+    finally:
+        subprocess.run([postgres, "stop", pg_dir])
+    info = os.lstat(sentinel)
+    assert sentinel.read_text() == "root's own file\n"
+    assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (0, 0, 0o600)
+    # The planted links in root's folder never existed (PostgreSQL's user cannot write there).
+    assert not os.path.islink(os.path.join(pg_dir, "superuser-password"))
+    assert not os.path.islink(os.path.join(pg_dir, "initdb.log"))
 
 
 # --- scripts that hide failures ------------------------------------------------------------------------------------
