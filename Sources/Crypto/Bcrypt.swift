@@ -9,7 +9,6 @@ public enum Bcrypt {
     public enum Failure: Error, Equatable {
         case invalidCost
         case invalidPassword
-        case malformedHash
     }
 
     /// What bcrypt reads of a password: its first 72 bytes, as bytes (a multi-byte character cut at byte 72

@@ -31,13 +31,6 @@ extension PostgresTimestamp: PostgresBindable {
     public var postgresText: String { iso8601 }
 }
 
-/// A `text[]` parameter.
-public struct PostgresTextArray: PostgresBindable {
-    public let values: [String?]
-    public init(_ values: [String?]) { self.values = values }
-    public var postgresText: String { PostgresArray.literal(values) }
-}
-
 /// A `bytea` parameter, sent in hex form.
 public struct PostgresBytes: PostgresBindable {
     public let bytes: [UInt8]

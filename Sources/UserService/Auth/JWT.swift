@@ -30,7 +30,7 @@ enum JWT {
     ///
     /// The algorithm is pinned: `none` and anything but HS256 are refused whatever the header says, and
     /// key-bearing headers (`jku`, `jwk`, `x5u`) are ignored: keys come only from `keys`.
-    static func verify(_ token: String, keys: [String: HMACKey], requireKeyID: Bool = true,
+    static func verify(_ token: String, keys: [String: HMACKey],
                        knownHeaders: [(segment: [UInt8], key: HMACKey)] = []) throws(Failure) -> JSONValue {
         guard token.utf8.count <= maximumTokenLength else { throw .malformed }
         let bytes = Array(token.utf8)
@@ -47,13 +47,8 @@ enum JWT {
                 throw .malformed
             }
             guard header["alg"] == "HS256" else { throw .unsupportedAlgorithm }
-            if case .string(let keyID)? = header["kid"] {
-                guard let known = keys[keyID] else { throw .unknownKey }
-                key = known
-            } else {
-                guard !requireKeyID, keys.count == 1, let only = keys.values.first else { throw .unknownKey }
-                key = only
-            }
+            guard case .string(let keyID)? = header["kid"], let known = keys[keyID] else { throw .unknownKey }
+            key = known
         }
         let signingInput = bytes[0..<(parts[0].count + 1 + parts[1].count)]
         guard ConstantTime.equals(key.authenticate(signingInput), signature) else { throw .badSignature }
