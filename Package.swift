@@ -23,16 +23,21 @@ let package = Package(
         .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
         .target(name: "Metrics", dependencies: ["CSystem"], swiftSettings: strict),
 
-        // The application: routing, handlers, SQL, tokens, configuration. Imports no C module.
-        .target(name: "UserService", dependencies: ["Crypto", "Postgres", "Metrics"], swiftSettings: strict),
+        // HTTP values, JSON, the router and the responder protocol: what the application and the server share.
+        .target(name: "HTTP", swiftSettings: strict),
 
-        // FastCGI: the worker loop over libfcgi and the master/worker pool.
-        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "UserService", "Metrics"], swiftSettings: strict),
+        // The application: handlers, SQL, tokens, configuration. Imports no C module.
+        .target(name: "UserService", dependencies: ["HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
 
-        .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "Postgres"], swiftSettings: strict),
+        // FastCGI: the worker loop over libfcgi and the master/worker pool, for any responder.
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "HTTP", "UserService", "Metrics"], swiftSettings: strict),
 
-        .testTarget(name: "UserServiceTests", dependencies: ["UserService", "Crypto", "Postgres"], swiftSettings: strict),
-        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "UserService"], swiftSettings: strict),
+        // Wires the application into the pool; the subcommands.
+        .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "HTTP", "Metrics", "Postgres"], swiftSettings: strict),
+
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "UserServiceTests", dependencies: ["UserService", "HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "HTTP", "UserService"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import HTTP
 import UserService
 
 /// The worker's request lines, written to stderr in batches: at most `limit` bytes wait, and the worker flushes

@@ -1,3 +1,4 @@
+import HTTP
 import UserService
 
 /// Turns FastCGI parameters into an `HTTPRequest`.

@@ -1,4 +1,5 @@
 internal import Glibc
+import HTTP
 import Metrics
 import UserService
 

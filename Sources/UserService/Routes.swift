@@ -1,3 +1,5 @@
+import HTTP
+
 /// The whole API on one screen, in table order (the order of the metrics rows). Each controller's file holds its
 /// handlers; its SQL sits in the matching repository.
 enum Routes {

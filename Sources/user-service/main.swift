@@ -1,4 +1,5 @@
 import FastCGIServer
+import HTTP
 import Postgres
 import UserService
 

@@ -1,5 +1,6 @@
-import Testing
 @testable import FastCGIServer
+import HTTP
+import Testing
 import UserService
 
 @Suite struct RequestReaderTests {

@@ -1,4 +1,5 @@
 import Crypto
+import HTTP
 import Testing
 @testable import UserService
 

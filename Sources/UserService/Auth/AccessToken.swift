@@ -1,4 +1,5 @@
 import Crypto
+import HTTP
 
 /// The claims of an access token this service issued and verified.
 struct AccessTokenClaims: Equatable {

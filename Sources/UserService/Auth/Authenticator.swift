@@ -1,3 +1,5 @@
+import HTTP
+
 /// Who is calling: the user of a live session, checked on every protected request.
 struct Caller {
     let user: UserRecord

@@ -1,4 +1,5 @@
 import Crypto
+import HTTP
 
 /// Compact JWS with HS256 (RFC 7515), the only algorithm this service signs or accepts.
 enum JWT {

@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// `/api/v1/auth/...`: register, login, refresh, logout, logout-all, me, change-password, sessions, events.

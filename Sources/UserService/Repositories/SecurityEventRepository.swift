@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// The SQL for the security-event log, and its counters in `/metrics`.

@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// A user as clients see it (never the password hash). Read from the columns `UserRecord.columns` lists.

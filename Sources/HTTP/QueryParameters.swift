@@ -1,11 +1,11 @@
 /// Reads query parameters, collecting problems into one FastAPI-shaped 422 (`loc: ["query", name]`).
-final class QueryParameters {
+public final class QueryParameters {
     private let request: HTTPRequest
     private var issues: [ValidationIssue] = []
 
-    init(_ request: HTTPRequest) { self.request = request }
+    public init(_ request: HTTPRequest) { self.request = request }
 
-    func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
+    public func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
         guard let text = request.queryParameter(name) else { return fallback }
         guard let value = Int(text) else {
             issues.append(ValidationIssue(location: ["query", .string(name)],
@@ -22,7 +22,7 @@ final class QueryParameters {
         return value
     }
 
-    func finish() throws(ValidationError) {
+    public func finish() throws(ValidationError) {
         if !issues.isEmpty { throw ValidationError(issues) }
     }
 }
