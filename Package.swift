@@ -30,14 +30,14 @@ let package = Package(
         .target(name: "UserService", dependencies: ["HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
 
         // FastCGI: the worker loop over libfcgi and the master/worker pool, for any responder.
-        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "HTTP", "UserService", "Metrics"], swiftSettings: strict),
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "HTTP", "Metrics"], swiftSettings: strict),
 
         // Wires the application into the pool; the subcommands.
         .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "HTTP", "Metrics", "Postgres"], swiftSettings: strict),
 
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
         .testTarget(name: "UserServiceTests", dependencies: ["UserService", "HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
-        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "HTTP", "UserService"], swiftSettings: strict),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "HTTP"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

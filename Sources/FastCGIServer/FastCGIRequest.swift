@@ -1,6 +1,5 @@
 internal import CFastCGI
 import HTTP
-import UserService
 
 /// Owns one `FCGX_Request` at a stable address, reused for every request a worker accepts.
 final class FastCGIRequest {

@@ -1,5 +1,4 @@
 import HTTP
-import UserService
 
 /// The worker's request lines, written to stderr in batches: at most `limit` bytes wait, and the worker flushes
 /// before it blocks for the next request, so a line is late only while requests keep arriving.

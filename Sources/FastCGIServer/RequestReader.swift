@@ -1,5 +1,4 @@
 import HTTP
-import UserService
 
 /// Turns FastCGI parameters into an `HTTPRequest`.
 enum RequestReader {

@@ -60,12 +60,6 @@ enum SystemCalls {
         csystem_wifexited(status) != 0 ? .exited(csystem_wexitstatus(status)) : .signaled(csystem_wtermsig(status))
     }
 
-    static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
-    }
-
     /// The path of the running binary, read once at start: spawning this path after an upgrade runs the new file.
     static func executablePath() -> String {
         var buffer = [CChar](repeating: 0, count: 4096)

@@ -1,7 +1,6 @@
 @testable import FastCGIServer
 import HTTP
 import Testing
-import UserService
 
 @Suite struct RequestReaderTests {
     func read(_ parameters: [String: String], body: [UInt8] = [], limit: Int = 100) -> (request: HTTPRequest, bodyRead: Bool) {
