@@ -6,9 +6,13 @@ struct SystemController {
     let services: Services
     /// `GET /` answers from constant bytes: it is the benchmark's ceiling and must stay free of I/O.
     private let rootBody: [UInt8]
+    /// The migration files, read and hashed once when the worker starts (nil when they cannot be read): a new
+    /// release's files arrive with new workers.
+    private let migrator: Migrator?
 
     init(_ services: Services) {
         self.services = services
+        migrator = try? Migrator(directory: services.configuration.migrationsDirectory)
         rootBody = JSONValue.object([
             ("service", .string(ServiceVersion.name)), ("version", .string(ServiceVersion.version)), ("status", "running"),
         ]).bytes
@@ -35,7 +39,6 @@ struct SystemController {
     }
 
     func databaseStatus(_ context: RequestContext) -> HTTPResponse {
-        let migrator = try? Migrator(directory: services.configuration.migrationsDirectory)
         do {
             return try services.database.withConnection(retry: true) { connection in
                 let start = Clock.nanoseconds()
