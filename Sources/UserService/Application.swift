@@ -89,21 +89,3 @@ public final class Application: HTTPResponder {
 
 @available(*, unavailable)
 extension Application: Sendable {}
-
-/// What handlers share: configuration, the worker's database connection, the metrics, the password hasher and
-/// the route table.
-final class Services {
-    let configuration: Configuration
-    let database: Database
-    let metrics: ServiceMetrics
-    let hasher: PasswordHasher
-    /// The router's table, set once it is built (for `/metrics` labels).
-    var routes: [Router.Route] = []
-
-    init(configuration: Configuration, database: Database, metrics: ServiceMetrics) throws {
-        self.configuration = configuration
-        self.database = database
-        self.metrics = metrics
-        hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
-    }
-}

@@ -18,17 +18,13 @@ struct AuthController {
 
     init(_ services: Services) {
         configuration = services.configuration
-        users = UserRepository(database: services.database)
-        events = SecurityEventRepository(database: services.database, metrics: services.metrics)
-        sessions = SessionRepository(database: services.database, events: events)
-        throttle = LoginThrottleRepository(
-            database: services.database, limit: configuration.loginThrottleLimit,
-            baseDelay: configuration.loginThrottleBaseDelaySeconds, maxDelay: configuration.loginThrottleMaxDelaySeconds,
-            window: configuration.loginThrottleWindowSeconds)
-        passwordChanges = PasswordChangeLimitRepository(database: services.database, limit: configuration.changePasswordMaxPerHour)
-        tokens = AccessTokens(configuration: configuration)
-        authenticator = Authenticator(tokens: tokens, sessions: sessions,
-                                      lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
+        users = services.users
+        events = services.events
+        sessions = services.sessions
+        throttle = services.throttle
+        passwordChanges = services.passwordChanges
+        tokens = services.tokens
+        authenticator = services.authenticator
         hasher = services.hasher
         commonPasswords = CommonPasswords()
     }
@@ -73,7 +69,7 @@ struct AuthController {
         try body.finish()
         let user = try users.create(email: email!, username: username!, fullName: fullName ?? nil,
                                     hashedPassword: try hasher.hash(password!))
-        return user.response(status: .created)
+        return UserResponse.make(user, status: .created)
     }
 
     // MARK: POST /login
@@ -162,7 +158,7 @@ struct AuthController {
     // MARK: GET /me
 
     func me(_ context: RequestContext) throws -> HTTPResponse {
-        try authenticator.authenticate(context.request).user.response()
+        UserResponse.make(try authenticator.authenticate(context.request).user)
     }
 
     // MARK: POST /change-password
@@ -230,7 +226,14 @@ struct AuthController {
         let offset = query.integer("offset", default: 0, range: 0...1_000_000)
         try query.finish()
         let page = try events.page(userID: caller.user.id, limit: limit, offset: offset)
-        return .json(.object([("items", .array(page.items)), ("total", .integer(page.total)),
+        let items = page.items.map { event -> JSONValue in
+            .object([
+                ("id", .integer(event.id)), ("type", .string(event.type)),
+                ("ip_address", .optional(event.ipAddress)), ("user_agent", .optional(event.userAgent)),
+                ("created_at", .string(event.createdAt?.iso8601 ?? "")),
+            ])
+        }
+        return .json(.object([("items", .array(items)), ("total", .integer(page.total)),
                               ("limit", .integer(limit)), ("offset", .integer(offset))]))
     }
 }

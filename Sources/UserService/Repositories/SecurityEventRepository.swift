@@ -1,4 +1,3 @@
-import HTTP
 import Postgres
 
 /// The SQL for the security-event log, and its counters in `/metrics`.
@@ -21,8 +20,17 @@ struct SecurityEventRepository {
 
     func counted(_ event: SecurityEvent) { metrics.recordSecurityEvent(event.kind.metricsIndex) }
 
+    /// One recorded event, as a user may read it.
+    struct Record {
+        let id: Int
+        let type: String
+        let ipAddress: String?
+        let userAgent: String?
+        let createdAt: PostgresTimestamp?
+    }
+
     struct Page {
-        let items: [JSONValue]
+        let items: [Record]
         let total: Int
     }
 
@@ -32,12 +40,9 @@ struct SecurityEventRepository {
             let items = try connection.query("""
                 SELECT id, type, ip_address, user_agent, created_at FROM security_events WHERE user_id = $1
                 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
-                """, [userID, limit, offset]).rows.map { row -> JSONValue in
-                .object([
-                    ("id", .integer(try row.int(0) ?? 0)), ("type", .string(try row.requiredString(1))),
-                    ("ip_address", .optional(row.string(2))), ("user_agent", .optional(row.string(3))),
-                    ("created_at", .string(try row.timestamp(4)?.iso8601 ?? "")),
-                ])
+                """, [userID, limit, offset]).rows.map { row in
+                Record(id: try row.int(0) ?? 0, type: try row.requiredString(1), ipAddress: row.string(2),
+                       userAgent: row.string(3), createdAt: try row.timestamp(4))
             }
             return Page(items: items, total: total)
         }

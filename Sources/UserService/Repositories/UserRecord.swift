@@ -1,4 +1,3 @@
-import HTTP
 import Postgres
 
 /// A user as clients see it (never the password hash). Read from the columns `UserRecord.columns` lists.
@@ -33,25 +32,5 @@ struct UserRecord {
         createdAt = created
         updatedAt = updated
         lastLogin = try row.timestamp(offset + 9)
-    }
-
-    /// The seed's `UserResponse`, written straight to bytes: it is the body of every `GET /me`.
-    var jsonBytes: [UInt8] {
-        var writer = JSONObjectWriter()
-        writer.field("id", id)
-        writer.field("email", email)
-        writer.field("username", username)
-        writer.field("full_name", fullName)
-        writer.field("is_active", isActive)
-        writer.field("is_verified", isVerified)
-        writer.field("is_premium", isPremium)
-        writer.field("created_at", createdAt.iso8601)
-        writer.field("updated_at", updatedAt.iso8601)
-        writer.field("last_login", lastLogin?.iso8601)
-        return writer.finish()
-    }
-
-    func response(status: HTTPStatus = .ok) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [("Content-Type", "application/json")], body: jsonBytes)
     }
 }
