@@ -31,7 +31,7 @@ final class Services {
             baseDelay: configuration.loginThrottleBaseDelaySeconds, maxDelay: configuration.loginThrottleMaxDelaySeconds,
             window: configuration.loginThrottleWindowSeconds)
         passwordChanges = PasswordChangeLimitRepository(database: database, limit: configuration.changePasswordMaxPerHour)
-        tokens = AccessTokens(configuration: configuration)
+        tokens = try AccessTokens(configuration: configuration)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
     }
 }

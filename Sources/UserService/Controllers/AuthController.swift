@@ -110,12 +110,12 @@ struct AuthController {
             throw Self.invalidCredentials
         }
         try throttle.reset(identifier)
-        return tokenResponse(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
+        return try tokenResponse(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
     }
 
-    private func tokenResponse(userID: String, sessionID: String, refreshToken: String) -> HTTPResponse {
+    private func tokenResponse(userID: String, sessionID: String, refreshToken: String) throws -> HTTPResponse {
         .json(.object([
-            ("access_token", .string(tokens.issue(userID: userID, sessionID: sessionID))),
+            ("access_token", .string(try tokens.issue(userID: userID, sessionID: sessionID))),
             ("refresh_token", .string(refreshToken)), ("token_type", "bearer"),
             ("expires_in", .integer(Int(tokens.lifetimeSeconds))),
         ]))
@@ -128,7 +128,7 @@ struct AuthController {
         let token = body.string("refresh_token", maxLength: 128)
         try body.finish()
         if let rotated = try sessions.rotate(refreshToken: token!, refreshDays: configuration.refreshTokenExpireDays) {
-            return tokenResponse(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
+            return try tokenResponse(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
         }
         // A token that was already rotated is being replayed: past the grace window, treat it as stolen.
         if let used = try sessions.usedToken(token!, grace: configuration.refreshReuseGraceSeconds), !used.withinGrace {
