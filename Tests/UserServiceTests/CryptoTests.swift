@@ -1,4 +1,5 @@
 import Crypto
+import Postgres
 import Testing
 
 @Suite struct CryptoTests {
