@@ -18,9 +18,10 @@ let package = Package(
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CSystem"),
 
-        // Thin Swift wrappers that own the C handles.
+        // Thin Swift wrappers that own the C handles, and the one helper they share for C string arrays.
+        .target(name: "CInterop", swiftSettings: strict),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CCrypt"], swiftSettings: strict),
-        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "CInterop"], swiftSettings: strict),
         .target(name: "Metrics", dependencies: ["CSystem"], swiftSettings: strict),
 
         // HTTP values, JSON, the router and the responder protocol: what the application and the server share.
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "UserService", dependencies: ["HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
 
         // FastCGI: the worker loop over libfcgi and the master/worker pool, for any responder.
-        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "HTTP", "Metrics"], swiftSettings: strict),
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "CInterop", "HTTP", "Metrics"], swiftSettings: strict),
 
         // Wires the application into the pool; the subcommands.
         .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "HTTP", "Metrics", "Postgres"], swiftSettings: strict),
