@@ -1,4 +1,4 @@
-public import Metrics
+import Metrics
 
 /// What the master tells a worker about the shared counters: how many routes their rows label and how many
 /// processes they count, and the worker's own in-flight slot. Passed as options of `user-service worker`,
@@ -30,7 +30,7 @@ public struct WorkerMetrics: Sendable, Equatable {
         ["--metrics-routes", String(routeCount), "--metrics-processes", String(processCount), "--in-flight-slot", String(inFlightIndex)]
     }
 
-    public var pool: PoolSlots { PoolSlots(processCount: processCount) }
+    var pool: PoolSlots { PoolSlots(processCount: processCount) }
 
     var inFlightSlot: Int { pool.inFlight(inFlightIndex) }
 }
