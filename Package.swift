@@ -18,21 +18,27 @@ let package = Package(
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(name: "CSystem"),
 
-        // Thin Swift wrappers that own the C handles.
+        // Thin Swift wrappers that own the C handles, and the one helper they share for C string arrays.
+        .target(name: "CInterop", swiftSettings: strict),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CCrypt"], swiftSettings: strict),
-        .target(name: "Postgres", dependencies: ["CLibPQ"], swiftSettings: strict),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "CInterop"], swiftSettings: strict),
         .target(name: "Metrics", dependencies: ["CSystem"], swiftSettings: strict),
 
-        // The application: routing, handlers, SQL, tokens, configuration. Imports no C module.
-        .target(name: "UserService", dependencies: ["Crypto", "Postgres", "Metrics"], swiftSettings: strict),
+        // HTTP values, JSON, the router and the responder protocol: what the application and the server share.
+        .target(name: "HTTP", swiftSettings: strict),
 
-        // FastCGI: the worker loop over libfcgi and the master/worker pool.
-        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "UserService", "Metrics"], swiftSettings: strict),
+        // The application: handlers, SQL, tokens, configuration. Imports no C module.
+        .target(name: "UserService", dependencies: ["HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
 
-        .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "Postgres"], swiftSettings: strict),
+        // FastCGI: the worker loop over libfcgi and the master/worker pool, for any responder.
+        .target(name: "FastCGIServer", dependencies: ["CFastCGI", "CSystem", "CInterop", "HTTP", "Metrics"], swiftSettings: strict),
 
-        .testTarget(name: "UserServiceTests", dependencies: ["UserService", "Crypto", "Postgres"], swiftSettings: strict),
-        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "UserService"], swiftSettings: strict),
+        // Wires the application into the pool; the subcommands.
+        .executableTarget(name: "user-service", dependencies: ["FastCGIServer", "UserService", "HTTP", "Metrics", "Postgres"], swiftSettings: strict),
+
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "UserServiceTests", dependencies: ["UserService", "HTTP", "Crypto", "Postgres", "Metrics"], swiftSettings: strict),
+        .testTarget(name: "FastCGIServerTests", dependencies: ["FastCGIServer", "HTTP"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

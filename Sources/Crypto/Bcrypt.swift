@@ -9,7 +9,6 @@ public enum Bcrypt {
     public enum Failure: Error, Equatable {
         case invalidCost
         case invalidPassword
-        case malformedHash
     }
 
     /// What bcrypt reads of a password: its first 72 bytes, as bytes (a multi-byte character cut at byte 72
@@ -19,23 +18,24 @@ public enum Bcrypt {
     }
 
     /// Hashes `password` with a fresh salt. The caller has already refused passwords over 72 bytes or with a NUL.
-    public static func hash(_ password: String, cost: Int) throws(Failure) -> String {
-        guard password.utf8.count <= maximumPasswordBytes, !password.utf8.contains(0) else { throw .invalidPassword }
+    /// Throws `Failure`, or `LibcryptoError` when no random salt can be had.
+    public static func hash(_ password: String, cost: Int) throws -> String {
+        guard password.utf8.count <= maximumPasswordBytes, !password.utf8.contains(0) else { throw Failure.invalidPassword }
         return try hash(phrase: phrase(password), cost: cost)
     }
 
     /// Hashes the bytes bcrypt reads (see `phrase(_:)`) with a fresh salt.
-    public static func hash(phrase: [UInt8], cost: Int) throws(Failure) -> String {
-        guard (4...31).contains(cost) else { throw .invalidCost }
-        guard phrase.count <= maximumPasswordBytes, !phrase.contains(0) else { throw .invalidPassword }
+    public static func hash(phrase: [UInt8], cost: Int) throws -> String {
+        guard (4...31).contains(cost) else { throw Failure.invalidCost }
+        guard phrase.count <= maximumPasswordBytes, !phrase.contains(0) else { throw Failure.invalidPassword }
         var salt = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
-        let random = SecureRandom.bytes(16)
+        let random = try SecureRandom.bytes(16)
         let made = random.withUnsafeBufferPointer { entropy in
             crypt_gensalt_rn("$2b$", UInt(cost), entropy.baseAddress, Int32(entropy.count), &salt, Int32(salt.count))
         }
-        guard made != nil else { throw .invalidCost }
+        guard made != nil else { throw Failure.invalidCost }
         let setting = String(decoding: salt.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard let hash = crypt(phrase, setting: setting) else { throw .invalidCost }
+        guard let hash = crypt(phrase, setting: setting) else { throw Failure.invalidCost }
         return hash
     }
 

@@ -8,18 +8,19 @@ public enum Digest {
     // is in the non-generic functions over raw bytes.
 
     @inlinable
-    public static func sha256<Bytes: Collection<UInt8>>(_ data: Bytes) -> [UInt8] {
-        data.withContiguousBytes { sha256(bytes: $0) }
+    /// Throws `LibcryptoError`.
+    public static func sha256<Bytes: Collection<UInt8>>(_ data: Bytes) throws -> [UInt8] {
+        try data.withContiguousBytes { try sha256(bytes: $0) }
     }
 
     @usableFromInline
-    static func sha256(bytes input: UnsafeRawBufferPointer) -> [UInt8] {
+    static func sha256(bytes input: UnsafeRawBufferPointer) throws(LibcryptoError) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: sha256Length)
         var length: UInt32 = 0
         let ok = output.withUnsafeMutableBufferPointer { out in
             EVP_Digest(input.baseAddress, input.count, out.baseAddress, &length, EVP_sha256(), nil)
         }
-        precondition(ok == 1 && length == UInt32(sha256Length), "EVP_Digest(SHA-256) failed")
+        guard ok == 1 && length == UInt32(sha256Length) else { throw LibcryptoError("EVP_Digest(SHA-256)") }
         return output
     }
 }

@@ -1,4 +1,4 @@
-/// Base64url without padding (RFC 7515 §2) and lower-case hex.
+/// Base64url without padding (RFC 7515 §2).
 public enum Base64URL {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let reverse: [UInt8] = {
@@ -62,19 +62,5 @@ public enum Base64URL {
         // A length of 4k+1 characters cannot come from any byte string; leftover bits must be zero.
         if bits >= 6 || buffer & ((1 << UInt32(bits)) - 1) != 0 { return nil }
         return out
-    }
-}
-
-public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
-
-    public static func encode<Bytes: Collection<UInt8>>(_ data: Bytes) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(data.count * 2)
-        for byte in data {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

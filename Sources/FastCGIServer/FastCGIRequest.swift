@@ -1,5 +1,5 @@
 internal import CFastCGI
-import UserService
+import HTTP
 
 /// Owns one `FCGX_Request` at a stable address, reused for every request a worker accepts.
 final class FastCGIRequest {

@@ -60,15 +60,10 @@ struct ListeningSocket {
         case .unix(let path):
             let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard fd >= 0 else { throw SocketError("socket: \(String(cString: strerror(errno)))") }
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
             let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else { close(fd); throw SocketError("socket path too long: \(path)") }
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in bytes.enumerated() { raw[i] = b } }
+            guard bytes.count < MemoryLayout.size(ofValue: sockaddr_un().sun_path) else { close(fd); throw SocketError("socket path too long: \(path)") }
             unlink(path)  // a stale socket from a previous run
-            let bound = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-            }
+            let bound = SystemCalls.withUnixAddress(bytes) { Glibc.bind(fd, $0, $1) }
             guard bound == 0 else { let e = errno; close(fd); throw SocketError("bind \(path): \(String(cString: strerror(e)))") }
             chmod(path, mode_t(socketMode))
             guard listen(fd, 1024) == 0 else { close(fd); throw SocketError("listen: \(String(cString: strerror(errno)))") }

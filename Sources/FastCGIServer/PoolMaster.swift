@@ -1,19 +1,17 @@
 internal import Glibc
+import HTTP
 import Metrics
-import UserService
 
 /// How `user-service serve` was started.
 public struct ServeOptions: Sendable {
     public var listen: ListenAddress?
     public var listenPassword: ListenAddress?
     public var socketMode: UInt32
-    public var environmentFile: String?
 
-    public init(listen: ListenAddress?, listenPassword: ListenAddress?, socketMode: UInt32, environmentFile: String?) {
+    public init(listen: ListenAddress?, listenPassword: ListenAddress?, socketMode: UInt32) {
         self.listen = listen
         self.listenPassword = listenPassword
         self.socketMode = socketMode
-        self.environmentFile = environmentFile
     }
 }
 
@@ -21,7 +19,7 @@ public struct ServeOptions: Sendable {
 /// child exits and readiness into its events. It installs no signal handlers: signals are blocked and read
 /// from a signalfd, so none is lost between checks.
 public final class PoolMaster {
-    private let options: ServeOptions
+    private let application: ServedApplication
     private let inherited: [String: String]
     private var supervisor: PoolSupervisor
     private let spawner: WorkerSpawner
@@ -30,7 +28,8 @@ public final class PoolMaster {
     private let mainWorkers: Int
     private let passwordWorkers: Int
     private let counters: SharedCounters
-    private let metricsLayout: MetricsLayout
+    private let metrics: MetricsShape
+    private let processCount: Int
     private var inFlight: InFlightSlots
     private let notifier: SystemdNotifier
     private let signals: Int32
@@ -39,9 +38,9 @@ public final class PoolMaster {
     private var readyPipes: [Int32: ProcessID] = [:]
 
     /// Starts the pool and serves until stopped; returns the exit code.
-    public static func run(_ options: ServeOptions) -> Int32 {
+    public static func run(_ options: ServeOptions, application: ServedApplication) -> Int32 {
         do {
-            let master = try PoolMaster(options)
+            let master = try PoolMaster(options, application: application)
             return master.loop()
         } catch {
             Log.write("user-service: \(error)")
@@ -49,11 +48,10 @@ public final class PoolMaster {
         }
     }
 
-    private init(_ options: ServeOptions) throws {
-        self.options = options
+    private init(_ options: ServeOptions, application: ServedApplication) throws {
+        self.application = application
         inherited = Environment.process()
-        let environment = try Environment.load(inherited, file: options.environmentFile)
-        let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
+        let configuration = try application.configure(inherited)
         configuration.warnings.forEach { Log.write("user-service: warning: \($0)") }
         // Signals are blocked before any worker exists, so a TERM that arrives while starting is not lost.
         signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT])
@@ -61,25 +59,25 @@ public final class PoolMaster {
                                                socketMode: options.socketMode, environment: inherited)
         mainWorkers = configuration.workers
         passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
-        let processCount = InFlightSlots.processCount(workers: mainWorkers + passwordWorkers)
-        metricsLayout = MetricsLayout(processCount: processCount)
+        processCount = InFlightSlots.processCount(workers: mainWorkers + passwordWorkers)
+        metrics = application.metricsShape(processCount)
         inFlight = InFlightSlots(count: processCount)
-        counters = try SharedCounters.create(slotCount: metricsLayout.slotCount)
+        counters = try SharedCounters.create(slotCount: metrics.slotCount)
         spawner = WorkerSpawner(executable: SystemCalls.executablePath(),
                                 countersFD: try SystemCalls.moveHigh(dup(counters.fileDescriptor)))
         notifier = SystemdNotifier(environment: inherited)
         supervisor = PoolSupervisor(settings: .init(
             workerCount: mainWorkers + passwordWorkers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
-        currentEnvironment = environment
+        currentEnvironment = Environment.forWorkers(configuration.environment)
     }
 
     private func loop() -> Int32 {
-        Log.write("user-service \(ServiceVersion.version): master \(getpid()) starting \(mainWorkers) workers"
+        Log.write("user-service \(application.version): master \(getpid()) starting \(mainWorkers) workers"
             + (passwordWorkers > 0 ? " and \(passwordWorkers) password workers" : ""))
-        if let code = perform(supervisor.handle(.start, now: SystemCalls.monotonicNanoseconds())) { return code }
+        if let code = perform(supervisor.handle(.start, now: Clock.nanoseconds())) { return code }
         while true {
             var timeout: Int32 = -1
-            let now = SystemCalls.monotonicNanoseconds()
+            let now = Clock.nanoseconds()
             if let deadline = supervisor.nextDeadline {
                 timeout = deadline <= now ? 0 : Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
             }
@@ -102,7 +100,7 @@ public final class PoolMaster {
             }
             events.append(.tick)
             for event in events {
-                if let code = perform(supervisor.handle(event, now: SystemCalls.monotonicNanoseconds())) { return code }
+                if let code = perform(supervisor.handle(event, now: Clock.nanoseconds())) { return code }
             }
         }
     }
@@ -115,7 +113,7 @@ public final class PoolMaster {
             guard pid > 0 else { break }
             let process = ProcessID(pid)
             // A worker killed mid-request never subtracted its request: its slot is cleared for the next one.
-            if let index = inFlight.release(process) { counters.store(metricsLayout.pool.inFlight(index), 0) }
+            if let index = inFlight.release(process) { counters.store(PoolSlots(processCount: processCount).inFlight(index), 0) }
             if let fd = readyPipes.first(where: { $0.value == process })?.key {
                 readyPipes[fd] = nil
                 close(fd)
@@ -128,13 +126,12 @@ public final class PoolMaster {
     /// Re-reads the configuration (env file included); false, with the reason logged, when it is invalid.
     private func prepareReload() -> Bool {
         do {
-            let environment = try Environment.load(inherited, file: options.environmentFile)
-            let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
+            let configuration = try application.configure(inherited)
             if configuration.workers != mainWorkers
                 || (sockets.password != nil && configuration.passwordWorkers != passwordWorkers) {
                 Log.write("user-service: WORKERS or PASSWORD_WORKERS changed: new counts take effect at the next restart, not on reload")
             }
-            nextEnvironment = environment
+            nextEnvironment = Environment.forWorkers(configuration.environment)
             return true
         } catch {
             Log.write("user-service: reload refused, keeping the running workers: \(error)")
@@ -154,7 +151,7 @@ public final class PoolMaster {
                     let index = inFlight.free()
                     if index == inFlight.overflow { Log.write("user-service: every in-flight slot is held: the new worker shares the overflow slot") }
                     let spawned = try spawner.spawn(listenFD: socket.fd, environment: environment,
-                                                    metrics: WorkerMetrics(layout: metricsLayout, inFlightIndex: index))
+                                                    metrics: WorkerMetrics(routeCount: metrics.routeCount, processCount: processCount, inFlightIndex: index))
                     inFlight.assign(index, to: spawned.pid)
                     readyPipes[spawned.readyFD] = spawned.pid
                     event = .spawned(slot: slot, spawned.pid)
@@ -162,7 +159,7 @@ public final class PoolMaster {
                     Log.write("user-service: \(error)")
                     event = .spawnFailed(slot: slot)
                 }
-                if let code = perform(supervisor.handle(event, now: SystemCalls.monotonicNanoseconds())) { return code }
+                if let code = perform(supervisor.handle(event, now: Clock.nanoseconds())) { return code }
             case .signal(let pid, let signal):
                 kill(pid.rawValue, signal.number)
             case .notify(let state):
@@ -188,31 +185,3 @@ public final class PoolMaster {
 
 @available(*, unavailable)
 extension PoolMaster: Sendable {}
-
-public enum Environment {
-    /// This process's environment as a dictionary.
-    public static func process() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
-    }
-
-    /// The inherited environment with the env file over it, less what only the master may see.
-    public static func load(_ inherited: [String: String], file: String?) throws -> [String: String] {
-        var environment = inherited
-        if let file {
-            for (key, value) in try EnvironmentFile.load(path: file) { environment[key] = value }
-        }
-        for key in ["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET"] { environment[key] = nil }
-        return environment
-    }
-
-    public static func processorCount() -> Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
-}

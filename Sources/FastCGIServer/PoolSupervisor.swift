@@ -117,124 +117,141 @@ public struct PoolSupervisor {
         return deadlines.min()
     }
 
+    /// Dispatches `event` to the method that handles it.
     public mutating func handle(_ event: Event, now: UInt64) -> [Action] {
         switch event {
-        case .start:
-            return slots.indices.map { .spawn(slot: $0, configuration: .current) }
+        case .start: return started()
+        case .spawned(let slot, let pid): return spawned(slot: slot, pid, now: now)
+        case .spawnFailed(let slot): return spawnFailed(slot: slot, now: now)
+        case .ready(let pid): return ready(pid)
+        case .exited(let pid, let status): return exited(pid, status, now: now)
+        case .terminate: return terminate(now: now)
+        case .reload: return reload()
+        case .tick: return tick(now: now)
+        }
+    }
 
-        case .spawned(let slot, let pid):
-            if case .reloading(let replacing) = phase, replacing == slot, slots[slot].replacement == nil, slots[slot].worker != nil {
-                slots[slot].replacement = pid
-                slots[slot].replacementStartedAt = now
-            } else {
-                slots[slot].worker = pid
-                slots[slot].startedAt = now
-                slots[slot].ready = false
-                slots[slot].restartAt = nil
-            }
-            return []
+    mutating func started() -> [Action] {
+        slots.indices.map { .spawn(slot: $0, configuration: .current) }
+    }
 
-        case .spawnFailed(let slot):
-            if case .reloading(let replacing) = phase, replacing == slot, slots[slot].worker != nil {
-                return abandonReload("a new worker could not be started")
-            }
-            return scheduleRestart(slot, now: now, reason: "could not be started")
-
-        case .ready(let pid):
-            if let slot = slots.firstIndex(where: { $0.worker == pid }) {
-                slots[slot].ready = true
-                if phase == .starting, slots.allSatisfy(\.ready) {
-                    phase = .running
-                    return [.notify("READY=1"), .log("pool ready with \(slots.count) workers")]
-                }
-                return []
-            }
-            if let slot = slots.firstIndex(where: { $0.replacement == pid }), case .reloading = phase {
-                let old = slots[slot].worker!
-                slots[slot] = Slot(worker: pid, startedAt: slots[slot].replacementStartedAt, ready: true)
-                retiring.insert(old)
-                return [.signal(old, .terminate)] + advanceReload(after: slot)
-            }
-            return []
-
-        case .exited(let pid, let status):
-            if retiring.remove(pid) != nil {
-                return finishIfStopped()
-            }
-            if let slot = slots.firstIndex(where: { $0.replacement == pid }) {
-                slots[slot].replacement = nil
-                if case .stopping = phase { return finishIfStopped() }
-                return abandonReload("a new worker ended with \(status) before it was ready")
-            }
-            guard let slot = slots.firstIndex(where: { $0.worker == pid }) else { return [] }
-            let lived = now - slots[slot].startedAt
-            slots[slot].worker = nil
+    mutating func spawned(slot: Int, _ pid: ProcessID, now: UInt64) -> [Action] {
+        if case .reloading(let replacing) = phase, replacing == slot, slots[slot].replacement == nil, slots[slot].worker != nil {
+            slots[slot].replacement = pid
+            slots[slot].replacementStartedAt = now
+        } else {
+            slots[slot].worker = pid
+            slots[slot].startedAt = now
             slots[slot].ready = false
+            slots[slot].restartAt = nil
+        }
+        return []
+    }
+
+    mutating func spawnFailed(slot: Int, now: UInt64) -> [Action] {
+        if case .reloading(let replacing) = phase, replacing == slot, slots[slot].worker != nil {
+            return abandonReload("a new worker could not be started")
+        }
+        return scheduleRestart(slot, now: now, reason: "could not be started")
+    }
+
+    mutating func ready(_ pid: ProcessID) -> [Action] {
+        if let slot = slots.firstIndex(where: { $0.worker == pid }) {
+            slots[slot].ready = true
+            if phase == .starting, slots.allSatisfy(\.ready) {
+                phase = .running
+                return [.notify("READY=1"), .log("pool ready with \(slots.count) workers")]
+            }
+            return []
+        }
+        if let slot = slots.firstIndex(where: { $0.replacement == pid }), case .reloading = phase, let old = slots[slot].worker {
+            slots[slot] = Slot(worker: pid, startedAt: slots[slot].replacementStartedAt, ready: true)
+            retiring.insert(old)
+            return [.signal(old, .terminate)] + advanceReload(after: slot)
+        }
+        return []
+    }
+
+    mutating func exited(_ pid: ProcessID, _ status: ExitStatus, now: UInt64) -> [Action] {
+        if retiring.remove(pid) != nil {
+            return finishIfStopped()
+        }
+        if let slot = slots.firstIndex(where: { $0.replacement == pid }) {
+            slots[slot].replacement = nil
             if case .stopping = phase { return finishIfStopped() }
-            if lived >= settings.stableAfter { slots[slot].consecutiveCrashes = 0 }
-            var actions: [Action] = [.countRestart]
-            if case .reloading(let replacing) = phase, replacing == slot, let replacement = slots[slot].replacement {
-                // The worker being replaced died: its replacement takes the slot once ready.
-                slots[slot].worker = replacement
-                slots[slot].startedAt = slots[slot].replacementStartedAt
-                slots[slot].replacement = nil
-                return actions + [.log("worker \(pid) ended with \(status) during reload")]
-            }
-            actions += scheduleRestart(slot, now: now, reason: "ended with \(status)", pid: pid)
-            return actions
+            return abandonReload("a new worker ended with \(status) before it was ready")
+        }
+        guard let slot = slots.firstIndex(where: { $0.worker == pid }) else { return [] }
+        let lived = now - slots[slot].startedAt
+        slots[slot].worker = nil
+        slots[slot].ready = false
+        if case .stopping = phase { return finishIfStopped() }
+        if lived >= settings.stableAfter { slots[slot].consecutiveCrashes = 0 }
+        var actions: [Action] = [.countRestart]
+        if case .reloading(let replacing) = phase, replacing == slot, let replacement = slots[slot].replacement {
+            // The worker being replaced died: its replacement takes the slot once ready.
+            slots[slot].worker = replacement
+            slots[slot].startedAt = slots[slot].replacementStartedAt
+            slots[slot].replacement = nil
+            return actions + [.log("worker \(pid) ended with \(status) during reload")]
+        }
+        actions += scheduleRestart(slot, now: now, reason: "ended with \(status)", pid: pid)
+        return actions
+    }
 
-        case .terminate:
-            if case .stopping = phase { return [] }
-            phase = .stopping(deadline: now + settings.drainTimeout, killed: false)
-            var actions: [Action] = [.notify("STOPPING=1"), .log("stopping: finishing in-flight requests")]
-            for index in slots.indices {
-                slots[index].restartAt = nil
-                for pid in [slots[index].worker, slots[index].replacement].compactMap({ $0 }) {
-                    retiring.insert(pid)
-                    actions.append(.signal(pid, .terminate))
-                }
-                slots[index].worker = nil
-                slots[index].replacement = nil
+    mutating func terminate(now: UInt64) -> [Action] {
+        if case .stopping = phase { return [] }
+        phase = .stopping(deadline: now + settings.drainTimeout, killed: false)
+        var actions: [Action] = [.notify("STOPPING=1"), .log("stopping: finishing in-flight requests")]
+        for index in slots.indices {
+            slots[index].restartAt = nil
+            for pid in [slots[index].worker, slots[index].replacement].compactMap({ $0 }) {
+                retiring.insert(pid)
+                actions.append(.signal(pid, .terminate))
             }
-            for pid in retiring where !actions.contains(.signal(pid, .terminate)) { actions.append(.signal(pid, .terminate)) }
-            return actions + finishIfStopped()
+            slots[index].worker = nil
+            slots[index].replacement = nil
+        }
+        for pid in retiring where !actions.contains(.signal(pid, .terminate)) { actions.append(.signal(pid, .terminate)) }
+        return actions + finishIfStopped()
+    }
 
-        case .reload:
-            switch phase {
-            case .stopping: return []
-            case .reloading: return [.log("reload ignored: a reload is already in progress")]
-            case .starting, .running:
-                phase = .reloading(slot: 0)
-                return [.notify("RELOADING=1"), .log("reloading: replacing \(slots.count) workers one at a time")] + replace(slot: 0)
-            }
+    mutating func reload() -> [Action] {
+        switch phase {
+        case .stopping: return []
+        case .reloading: return [.log("reload ignored: a reload is already in progress")]
+        case .starting, .running:
+            phase = .reloading(slot: 0)
+            return [.notify("RELOADING=1"), .log("reloading: replacing \(slots.count) workers one at a time")] + replace(slot: 0)
+        }
+    }
 
-        case .tick:
-            var actions: [Action] = []
-            if case .stopping(let deadline, let killed) = phase, !killed, now >= deadline {
-                phase = .stopping(deadline: deadline, killed: true)
-                for pid in retiring {
-                    actions.append(.log("worker \(pid) did not finish within the drain timeout: killing it"))
-                    actions.append(.signal(pid, .kill))
-                }
-                return actions
-            }
-            if case .reloading(let slot) = phase, let replacement = slots[slot].replacement,
-               now >= slots[slot].replacementStartedAt + settings.readyTimeout {
-                slots[slot].replacement = nil
-                retiring.insert(replacement)
-                return [.signal(replacement, .kill)] + abandonReload("a new worker was not ready in time")
-            }
-            for index in slots.indices {
-                if let at = slots[index].restartAt, now >= at {
-                    slots[index].restartAt = nil
-                    // A slot the reload has already passed runs the new configuration.
-                    var configuration = Configuration.current
-                    if case .reloading(let replacing) = phase, index < replacing { configuration = .next }
-                    actions.append(.spawn(slot: index, configuration: configuration))
-                }
+    mutating func tick(now: UInt64) -> [Action] {
+        var actions: [Action] = []
+        if case .stopping(let deadline, let killed) = phase, !killed, now >= deadline {
+            phase = .stopping(deadline: deadline, killed: true)
+            for pid in retiring {
+                actions.append(.log("worker \(pid) did not finish within the drain timeout: killing it"))
+                actions.append(.signal(pid, .kill))
             }
             return actions
         }
+        if case .reloading(let slot) = phase, let replacement = slots[slot].replacement,
+           now >= slots[slot].replacementStartedAt + settings.readyTimeout {
+            slots[slot].replacement = nil
+            retiring.insert(replacement)
+            return [.signal(replacement, .kill)] + abandonReload("a new worker was not ready in time")
+        }
+        for index in slots.indices {
+            if let at = slots[index].restartAt, now >= at {
+                slots[index].restartAt = nil
+                // A slot the reload has already passed runs the new configuration.
+                var configuration = Configuration.current
+                if case .reloading(let replacing) = phase, index < replacing { configuration = .next }
+                actions.append(.spawn(slot: index, configuration: configuration))
+            }
+        }
+        return actions
     }
 
     private mutating func scheduleRestart(_ slot: Int, now: UInt64, reason: String, pid: ProcessID? = nil) -> [Action] {

@@ -1,4 +1,4 @@
-import UserService
+import HTTP
 
 /// The worker's request lines, written to stderr in batches: at most `limit` bytes wait, and the worker flushes
 /// before it blocks for the next request, so a line is late only while requests keep arriving.

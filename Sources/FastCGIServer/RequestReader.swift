@@ -1,4 +1,4 @@
-import UserService
+import HTTP
 
 /// Turns FastCGI parameters into an `HTTPRequest`.
 enum RequestReader {

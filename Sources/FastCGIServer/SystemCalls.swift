@@ -60,10 +60,19 @@ enum SystemCalls {
         csystem_wifexited(status) != 0 ? .exited(csystem_wexitstatus(status)) : .signaled(csystem_wtermsig(status))
     }
 
-    static func monotonicNanoseconds() -> UInt64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &spec)
-        return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+    /// Calls `body` with a `sockaddr_un` for `path` and its length; nil when the path does not fit. A path that
+    /// starts with a NUL byte names an abstract socket, whose address length counts exactly its bytes.
+    static func withUnixAddress<R>(_ path: [UInt8], _ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R? {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        guard path.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in path.enumerated() { raw[index] = byte }
+        }
+        let length = path.first == 0 ? MemoryLayout<sa_family_t>.size + path.count : MemoryLayout<sockaddr_un>.size
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(length)) }
+        }
     }
 
     /// The path of the running binary, read once at start: spawning this path after an upgrade runs the new file.

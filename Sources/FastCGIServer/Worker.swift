@@ -1,6 +1,6 @@
 internal import Glibc
+import HTTP
 import Metrics
-import UserService
 
 /// A worker process: accepts FastCGI requests on fd 0 one at a time until asked to stop.
 ///
@@ -12,7 +12,7 @@ public enum Worker {
     static let countersFD: Int32 = 3
     static let readyFD: Int32 = 4
 
-    public static func run(environment: [String: String], metrics: WorkerMetrics) -> Never {
+    public static func run(environment: [String: String], metrics: WorkerMetrics, application: ServedApplication) -> Never {
         let signals: Int32
         do {
             signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGQUIT])
@@ -21,11 +21,10 @@ public enum Worker {
             exit(1)
         }
         let counters: SharedCounters
-        let application: Application
+        let responder: any HTTPResponder
         do {
-            let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
             counters = try SharedCounters(fileDescriptor: countersFD)
-            application = try Application(configuration: configuration, counters: counters, layout: metrics.layout)
+            responder = try application.makeResponder(environment, counters, metrics)
         } catch {
             Log.write("worker: \(error)")
             exit(1)
@@ -62,24 +61,24 @@ public enum Worker {
                 usleep(100_000)
                 continue
             case .accepted:
-                serve(request, application: application, counters: counters, inFlightSlot: metrics.inFlightSlot, log: &log)
+                serve(request, responder: responder, counters: counters, inFlightSlot: metrics.inFlightSlot, log: &log)
             }
         }
     }
 
     private static let pid = getpid()
 
-    private static func serve(_ fastCGI: FastCGIRequest, application: Application, counters: SharedCounters, inFlightSlot: Int,
+    private static func serve(_ fastCGI: FastCGIRequest, responder: any HTTPResponder, counters: SharedCounters, inFlightSlot: Int,
                               log: inout RequestLog) {
-        let start = SystemCalls.monotonicNanoseconds()
+        let start = Clock.nanoseconds()
         // This worker's own slot: the master zeroes it if the worker dies before the subtraction.
         counters.add(inFlightSlot)
         defer { counters.subtract(inFlightSlot) }
-        let request = RequestReader.read(fastCGI, bodyLimit: application.configuration.maxBodyBytes)
-        let outcome = application.respond(to: request)
+        let request = RequestReader.read(fastCGI, bodyLimit: responder.bodyLimit)
+        let outcome = responder.respond(to: request)
         fastCGI.write(outcome.response)
         fastCGI.finish()
-        let micros = (SystemCalls.monotonicNanoseconds() - start) / 1000
+        let micros = (Clock.nanoseconds() - start) / 1000
         let fraction = String(micros % 1000)
         log.append("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-") pid=\(pid)")
     }

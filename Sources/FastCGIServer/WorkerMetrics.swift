@@ -1,16 +1,19 @@
-public import UserService
+import Metrics
 
-/// What the master tells a worker about the shared counters: the layout it made them with, and the worker's own
-/// in-flight slot. Passed as options of `user-service worker`, written and read here only.
+/// What the master tells a worker about the shared counters: how many routes their rows label and how many
+/// processes they count, and the worker's own in-flight slot. Passed as options of `user-service worker`,
+/// written and read here only.
 public struct WorkerMetrics: Sendable, Equatable {
-    public let layout: MetricsLayout
-    /// This worker's in-flight index, `0 ..< layout.pool.processCount`.
+    public let routeCount: Int
+    public let processCount: Int
+    /// This worker's in-flight index, `0 ..< processCount`.
     public let inFlightIndex: Int
 
     public static let options: Set<String> = ["--metrics-routes", "--metrics-processes", "--in-flight-slot"]
 
-    init(layout: MetricsLayout, inFlightIndex: Int) {
-        self.layout = layout
+    init(routeCount: Int, processCount: Int, inFlightIndex: Int) {
+        self.routeCount = routeCount
+        self.processCount = processCount
         self.inFlightIndex = inFlightIndex
     }
 
@@ -20,13 +23,14 @@ public struct WorkerMetrics: Sendable, Equatable {
               let processes = options["--metrics-processes"].flatMap({ Int($0) }), processes > 0,
               let index = options["--in-flight-slot"].flatMap({ Int($0) }), (0..<processes).contains(index)
         else { return nil }
-        self.init(layout: MetricsLayout(routeCount: routes, processCount: processes), inFlightIndex: index)
+        self.init(routeCount: routes, processCount: processes, inFlightIndex: index)
     }
 
     var arguments: [String] {
-        ["--metrics-routes", String(layout.routeCount), "--metrics-processes", String(layout.pool.processCount),
-         "--in-flight-slot", String(inFlightIndex)]
+        ["--metrics-routes", String(routeCount), "--metrics-processes", String(processCount), "--in-flight-slot", String(inFlightIndex)]
     }
 
-    var inFlightSlot: Int { layout.pool.inFlight(inFlightIndex) }
+    var pool: PoolSlots { PoolSlots(processCount: processCount) }
+
+    var inFlightSlot: Int { pool.inFlight(inFlightIndex) }
 }

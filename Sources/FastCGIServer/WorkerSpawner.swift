@@ -1,3 +1,4 @@
+import CInterop
 internal import CSystem
 internal import Glibc
 
@@ -51,9 +52,12 @@ struct WorkerSpawner {
         let arguments = [executable, "worker"] + metrics.arguments
         let variables = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
-        let result = withCStringArray(arguments) { argv in
-            withCStringArray(variables) { envp in
-                posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        // > argv and envp: arrays of pointers to null-terminated strings, terminated by a null pointer.
+        // posix_spawn takes `char *const []` but does not write through the pointers.
+        let result = withCStrings(arguments + [nil]) { argv in
+            withCStrings(variables + [nil]) { envp in
+                posix_spawn(&pid, executable, &actions, &attributes, argv.map { $0.map(UnsafeMutablePointer.init(mutating:)) },
+                            envp.map { $0.map(UnsafeMutablePointer.init(mutating:)) })
             }
         }
         guard result == 0 else {
@@ -62,12 +66,4 @@ struct WorkerSpawner {
         }
         return Spawned(pid: ProcessID(pid), readyFD: readEnd)
     }
-}
-
-/// A NULL-terminated `char *[]` that lives exactly as long as the call.
-private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { pointers.forEach { free($0) } }
-    return body(pointers)
 }

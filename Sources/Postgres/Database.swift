@@ -2,7 +2,7 @@
 ///
 /// Prepared statements are per connection, so a new connection prepares them again on first use.
 public final class Database {
-    public let options: ConnectionOptions
+    private let options: ConnectionOptions
     private var connection: PostgresConnection?
 
     public init(_ options: ConnectionOptions) { self.options = options }

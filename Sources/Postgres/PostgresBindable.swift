@@ -31,25 +31,9 @@ extension PostgresTimestamp: PostgresBindable {
     public var postgresText: String { iso8601 }
 }
 
-/// A `text[]` parameter.
-public struct PostgresTextArray: PostgresBindable {
-    public let values: [String?]
-    public init(_ values: [String?]) { self.values = values }
-    public var postgresText: String { PostgresArray.literal(values) }
-}
-
 /// A `bytea` parameter, sent in hex form.
 public struct PostgresBytes: PostgresBindable {
     public let bytes: [UInt8]
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
-    public var postgresText: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
-        out.reserveCapacity(2 + bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public var postgresText: String { "\\x" + Hex.encode(bytes) }
 }

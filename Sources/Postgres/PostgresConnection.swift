@@ -1,3 +1,4 @@
+import CInterop
 internal import CLibPQ
 internal import Glibc
 
@@ -161,21 +162,3 @@ public final class PostgresConnection {
 
 @available(*, unavailable)
 extension PostgresConnection: Sendable {}
-
-/// Calls `body` with C strings that live exactly as long as the call (one buffer holds them all).
-private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
-    var storage: [UInt8] = []
-    storage.reserveCapacity(strings.reduce(0) { $0 + ($1?.utf8.count ?? 0) + 1 })
-    let offsets = strings.map { string -> Int? in
-        guard let string else { return nil }
-        defer {
-            storage.append(contentsOf: string.utf8)
-            storage.append(0)
-        }
-        return storage.count
-    }
-    return storage.withUnsafeBufferPointer { buffer in
-        let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-        return body(offsets.map { $0.map { base + $0 } })
-    }
-}

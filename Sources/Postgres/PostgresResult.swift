@@ -62,11 +62,4 @@ public struct PostgresRow {
         guard let value = PostgresTimestamp(postgresText: text) else { throw PostgresError(kind: .decoding) }
         return value
     }
-
-    /// A one-dimensional array in PostgreSQL's text form (`{a,"b c",NULL}`).
-    public func array(_ column: Int) throws(PostgresError) -> [String?]? {
-        guard let text = string(column) else { return nil }
-        guard let value = PostgresArray.parse(text) else { throw PostgresError(kind: .decoding) }
-        return value
-    }
 }

@@ -1,9 +1,10 @@
+public import HTTP
 public import Metrics
 import Postgres
 
 /// The responder: routes a request, runs its handler, and turns every error into HTTP in one place.
 /// It knows nothing of FastCGI, so tests call it with a request value.
-public final class Application {
+public final class Application: HTTPResponder {
     public let configuration: Configuration
     let services: Services
     let router: Router
@@ -25,13 +26,9 @@ public final class Application {
         services.routes = router.routes
     }
 
-    public struct Outcome {
-        public var response: HTTPResponse
-        /// The route template, or "unmatched": what logs and metrics name the request by.
-        public var route: String
-    }
+    public var bodyLimit: Int { configuration.maxBodyBytes }
 
-    public func respond(to request: HTTPRequest) -> Outcome {
+    public func respond(to request: HTTPRequest) -> RoutedResponse {
         let start = Clock.nanoseconds()
         var routeIndex: Int?
         var route = "unmatched"
@@ -57,7 +54,7 @@ public final class Application {
         if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
         metrics.recordRequest(row: metrics.layout.row(routeIndex: routeIndex, method: request.method),
                               status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)
-        return Outcome(response: response, route: route)
+        return RoutedResponse(response: response, route: route)
     }
 
     /// FastAPI's `redirect_slashes`: `/api/v1/auth/me/` answers 307 to `/api/v1/auth/me` when that route exists.

@@ -1,3 +1,4 @@
+import HTTP
 /// The whole API, one entry per route, in table order (the order of the metrics rows). Each entry holds every
 /// fact about its route: method, path, summary and tag, who may call it (a handler taking a `Caller` needs a live
 /// session's token, checked before it runs), privacy, workers, rate-limit group, caching, status, input and

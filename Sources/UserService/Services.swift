@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// What handlers share, built once when the worker starts: configuration, the worker's database connection, the
@@ -26,7 +27,7 @@ final class Services {
         self.metrics = metrics
         hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
         passwordRules = PasswordRules(policy: configuration.passwordPolicy)
-        tokens = AccessTokens(configuration: configuration)
+        tokens = try AccessTokens(configuration: configuration)
         users = UserRepository(database: database)
         events = SecurityEventRepository(database: database, metrics: metrics)
         sessions = SessionRepository(database: database, events: events)

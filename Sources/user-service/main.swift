@@ -1,4 +1,5 @@
 import FastCGIServer
+import HTTP
 import Postgres
 import UserService
 
@@ -72,14 +73,14 @@ case "serve":
     }
     guard let mode = UInt32(values["--socket-mode"] ?? "660", radix: 8) else { fail("--socket-mode takes an octal mode such as 660") }
     refuseMigrationURL(in: values["--env-file"], "serve")
-    exit(PoolMaster.run(ServeOptions(listen: address("--listen"), listenPassword: address("--listen-password"),
-                                     socketMode: mode, environmentFile: values["--env-file"])))
+    exit(PoolMaster.run(ServeOptions(listen: address("--listen"), listenPassword: address("--listen-password"), socketMode: mode),
+                        application: ServedUserService.make(environmentFile: values["--env-file"])))
 
 case "worker":
     guard let metrics = WorkerMetrics(options: options(&arguments, WorkerMetrics.options)) else {
         fail("worker is started by `serve`, which passes \(WorkerMetrics.options.sorted().joined(separator: ", "))")
     }
-    Worker.run(environment: Environment.process(), metrics: metrics)
+    Worker.run(environment: Environment.process(), metrics: metrics, application: ServedUserService.make(environmentFile: nil))
 
 case "migrate":
     let values = options(&arguments, ["--env-file"], flags: ["--status"])

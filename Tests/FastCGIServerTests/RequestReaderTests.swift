@@ -1,6 +1,6 @@
-import Testing
 @testable import FastCGIServer
-import UserService
+import HTTP
+import Testing
 
 @Suite struct RequestReaderTests {
     func read(_ parameters: [String: String], body: [UInt8] = [], limit: Int = 100) -> (request: HTTPRequest, bodyRead: Bool) {

@@ -1,5 +1,4 @@
 import Testing
-import UserService
 @testable import FastCGIServer
 
 @Suite struct WorkerMetricsTests {
@@ -21,7 +20,7 @@ import UserService
     }
 
     @Test func theMasterPassesTheLayoutAndTheSlotAsWorkerOptions() {
-        let metrics = WorkerMetrics(layout: MetricsLayout(routeCount: 14, processCount: 5), inFlightIndex: 4)
+        let metrics = WorkerMetrics(routeCount: 14, processCount: 5, inFlightIndex: 4)
         let arguments = metrics.arguments
         var options: [String: String] = [:]
         for index in stride(from: 0, to: arguments.count, by: 2) { options[arguments[index]] = arguments[index + 1] }

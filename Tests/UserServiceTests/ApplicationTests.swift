@@ -1,3 +1,4 @@
+import HTTP
 import Metrics
 import Testing
 @testable import UserService

@@ -1,3 +1,4 @@
+import HTTP
 import Testing
 @testable import UserService
 
@@ -95,7 +96,7 @@ import Testing
         let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
         #expect(configuration.jwtPreviousKeys["1"] == Array(String(repeating: "o", count: 32).utf8))
         #expect(configuration.jwtPreviousKeys.count == 2)
-        let tokens = AccessTokens(configuration: configuration)
+        let tokens = try AccessTokens(configuration: configuration)
         #expect(tokens.keyID == "2" && tokens.keys.count == 3)
     }
 

@@ -1,4 +1,6 @@
 import Crypto
+import Postgres
+import HTTP
 import Testing
 
 @Suite struct CryptoTests {
@@ -14,7 +16,7 @@ import Testing
     }
 
     /// RFC 4231 test cases 1, 2, 4 and 6 (HMAC-SHA-256).
-    @Test func hmacSHA256KnownAnswers() {
+    @Test func hmacSHA256KnownAnswers() throws {
         let cases: [(key: [UInt8], data: [UInt8], mac: String)] = [
             (Array(repeating: 0x0b, count: 20), Array("Hi There".utf8), "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
             (Array("Jefe".utf8), Array("what do ya want for nothing?".utf8), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
@@ -25,14 +27,14 @@ import Testing
         ]
         for (key, data, mac) in cases {
             // A prepared key gives the same MAC, again and again.
-            let prepared = HMACKey(key)
-            #expect(Hex.encode(prepared.authenticate(data)) == mac)
-            #expect(Hex.encode(prepared.authenticate(data[...])) == mac)
+            let prepared = try HMACKey(key)
+            #expect(Hex.encode(try prepared.authenticate(data)) == mac)
+            #expect(Hex.encode(try prepared.authenticate(data[...])) == mac)
         }
     }
 
-    @Test func sha256KnownAnswer() {
-        #expect(Hex.encode(Digest.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    @Test func sha256KnownAnswer() throws {
+        #expect(Hex.encode(try Digest.sha256(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func base64URLRoundTripsAndRefusesJunk() {

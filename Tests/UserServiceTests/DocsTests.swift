@@ -1,4 +1,5 @@
 import Metrics
+import HTTP
 import Testing
 @testable import UserService
 

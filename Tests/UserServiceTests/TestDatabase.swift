@@ -1,5 +1,6 @@
 import Crypto
 import Postgres
+import HTTP
 import Testing
 @testable import UserService
 
@@ -21,7 +22,7 @@ final class TestSchema {
     }
 
     init() throws {
-        name = "t_" + Hex.encode(SecureRandom.bytes(6))
+        name = "t_" + Hex.encode(try SecureRandom.bytes(6))
         connection = try PostgresConnection(ConnectionOptions(url: Self.baseURL, statementTimeoutMilliseconds: 10_000))
         try connection.query("CREATE SCHEMA \(name)")
         try connection.query("SELECT set_config('search_path', $1, false)", [name])

@@ -1,4 +1,5 @@
 import Crypto
+import HTTP
 
 /// The claims of an access token this service issued and verified.
 struct AccessTokenClaims: Equatable {
@@ -15,6 +16,7 @@ struct AccessTokens {
     static let leewaySeconds: Int64 = 30
 
     let keyID: String
+    let signingKey: HMACKey
     let keys: [String: HMACKey]
     let issuer: String?
     let audience: String?
@@ -22,33 +24,38 @@ struct AccessTokens {
     /// The exact header segment this service writes for each key, to skip parsing it on the hot path.
     let knownHeaders: [(segment: [UInt8], key: HMACKey)]
 
-    init(configuration: Configuration) {
+    init(configuration: Configuration) throws {
         keyID = configuration.jwtKeyID
-        keys = configuration.jwtPreviousKeys.merging([configuration.jwtKeyID: configuration.jwtSecretKey]) { _, current in current }
-            .mapValues(HMACKey.init)
+        signingKey = try HMACKey(configuration.jwtSecretKey)
+        keys = try configuration.jwtPreviousKeys.mapValues(HMACKey.init).merging([keyID: signingKey]) { _, current in current }
         issuer = configuration.jwtIssuer
         audience = configuration.jwtAudience
         lifetimeSeconds = Int64(configuration.accessTokenExpireMinutes) * 60
         knownHeaders = keys.map { (Array(JWT.encodedHeader(keyID: $0.key).utf8), $0.value) }
     }
 
-    func issue(userID: String, sessionID: String, now: Int64 = Clock.unixSeconds()) -> String {
+    func issue(userID: String, sessionID: String, now: Int64 = Clock.unixSeconds()) throws -> String {
         var claims: [(String, JSONValue)] = [
             ("sub", .string(userID)), ("sid", .string(sessionID)),
             ("iat", .integer(Int(now))), ("exp", .integer(Int(now + lifetimeSeconds))),
         ]
         if let issuer { claims.append(("iss", .string(issuer))) }
         if let audience { claims.append(("aud", .string(audience))) }
-        claims += [("jti", .string(Base64URL.encode(SecureRandom.bytes(16)))), ("type", "access")]
+        claims += [("jti", .string(Base64URL.encode(try SecureRandom.bytes(16)))), ("type", "access")]
         let payload = JSONValue.object(claims)
-        return JWT.sign(payload: payload, keyID: keyID, key: keys[keyID]!)
+        return try JWT.sign(payload: payload, keyID: keyID, key: signingKey)
     }
 
     /// The claims of a valid access token, or nil: bad signature, unknown key, expired, wrong issuer,
-    /// audience or type all look the same to the caller.
-    func verify(_ token: String, now: Int64 = Clock.unixSeconds()) -> AccessTokenClaims? {
-        guard let payload = try? JWT.verify(token, keys: keys, knownHeaders: knownHeaders),
-              case .string(let subject)? = payload["sub"], case .string(let session)? = payload["sid"],
+    /// audience or type all look the same to the caller. Throws only when libcrypto fails.
+    func verify(_ token: String, now: Int64 = Clock.unixSeconds()) throws -> AccessTokenClaims? {
+        let payload: JSONValue
+        do {
+            payload = try JWT.verify(token, keys: keys, knownHeaders: knownHeaders)
+        } catch is JWT.Failure {
+            return nil
+        }
+        guard case .string(let subject)? = payload["sub"], case .string(let session)? = payload["sid"],
               case .integer(let expires)? = payload["exp"], case .integer(let issued)? = payload["iat"],
               payload["type"] == "access", Int64(expires) + Self.leewaySeconds > now
         else { return nil }
@@ -68,10 +75,10 @@ struct AccessTokens {
 
 /// Opaque refresh tokens: 256 random bits, handed out once and stored only as their SHA-256.
 enum RefreshToken {
-    static func generate() -> (token: String, hash: [UInt8]) {
-        let token = Base64URL.encode(SecureRandom.bytes(32))
-        return (token, hash(token))
+    static func generate() throws -> (token: String, hash: [UInt8]) {
+        let token = Base64URL.encode(try SecureRandom.bytes(32))
+        return (token, try hash(token))
     }
 
-    static func hash(_ token: String) -> [UInt8] { Digest.sha256(Array(token.utf8)) }
+    static func hash(_ token: String) throws -> [UInt8] { try Digest.sha256(Array(token.utf8)) }
 }

@@ -1,3 +1,5 @@
+import HTTP
+
 /// Who is calling: the user of a live session, checked on every protected request.
 struct Caller {
     let user: UserRecord
@@ -14,7 +16,7 @@ struct Authenticator {
         guard let header = request.authorization, header.count > 7,
               header.prefix(7).lowercased() == "bearer " else { throw APIError.unauthorized("Not authenticated") }
         let token = String(header.dropFirst(7).drop { $0 == " " })
-        guard let claims = tokens.verify(token), UUIDText.isValid(claims.sessionID), UUIDText.isValid(claims.userID),
+        guard let claims = try tokens.verify(token), UUIDText.isValid(claims.sessionID), UUIDText.isValid(claims.userID),
               let user = try sessions.authenticate(sessionID: claims.sessionID, userID: claims.userID, lastSeenInterval: lastSeenInterval)
         else { throw APIError.unauthorized() }
         return Caller(user: user, sessionID: claims.sessionID)

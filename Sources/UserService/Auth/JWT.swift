@@ -1,4 +1,5 @@
 import Crypto
+import HTTP
 
 /// Compact JWS with HS256 (RFC 7515), the only algorithm this service signs or accepts.
 enum JWT {
@@ -21,22 +22,24 @@ enum JWT {
     }
 
     /// `header.payload.signature`, the header carrying `kid`.
-    static func sign(payload: JSONValue, keyID: String, key: HMACKey) -> String {
+    static func sign(payload: JSONValue, keyID: String, key: HMACKey) throws -> String {
         let signingInput = encodedHeader(keyID: keyID) + "." + Base64URL.encode(payload.bytes)
-        return signingInput + "." + Base64URL.encode(key.authenticate(Array(signingInput.utf8)))
+        return signingInput + "." + Base64URL.encode(try key.authenticate(Array(signingInput.utf8)))
     }
 
     /// Checks the signature with the key the header's `kid` names and returns the payload.
     ///
     /// The algorithm is pinned: `none` and anything but HS256 are refused whatever the header says, and
     /// key-bearing headers (`jku`, `jwk`, `x5u`) are ignored: keys come only from `keys`.
-    static func verify(_ token: String, keys: [String: HMACKey], requireKeyID: Bool = true,
-                       knownHeaders: [(segment: [UInt8], key: HMACKey)] = []) throws(Failure) -> JSONValue {
-        guard token.utf8.count <= maximumTokenLength else { throw .malformed }
+    ///
+    /// Throws `Failure` for a token that is not valid, `LibcryptoError` when the MAC cannot be computed.
+    static func verify(_ token: String, keys: [String: HMACKey],
+                       knownHeaders: [(segment: [UInt8], key: HMACKey)] = []) throws -> JSONValue {
+        guard token.utf8.count <= maximumTokenLength else { throw Failure.malformed }
         let bytes = Array(token.utf8)
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, let signature = Base64URL.decode(parts[2]) else {
-            throw .malformed
+            throw Failure.malformed
         }
         let key: HMACKey
         if let known = knownHeaders.first(where: { $0.segment.elementsEqual(parts[0]) }) {
@@ -44,22 +47,17 @@ enum JWT {
             key = known.key
         } else {
             guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes, limits: headerLimits) else {
-                throw .malformed
+                throw Failure.malformed
             }
-            guard header["alg"] == "HS256" else { throw .unsupportedAlgorithm }
-            if case .string(let keyID)? = header["kid"] {
-                guard let known = keys[keyID] else { throw .unknownKey }
-                key = known
-            } else {
-                guard !requireKeyID, keys.count == 1, let only = keys.values.first else { throw .unknownKey }
-                key = only
-            }
+            guard header["alg"] == "HS256" else { throw Failure.unsupportedAlgorithm }
+            guard case .string(let keyID)? = header["kid"], let known = keys[keyID] else { throw Failure.unknownKey }
+            key = known
         }
         let signingInput = bytes[0..<(parts[0].count + 1 + parts[1].count)]
-        guard ConstantTime.equals(key.authenticate(signingInput), signature) else { throw .badSignature }
+        guard ConstantTime.equals(try key.authenticate(signingInput), signature) else { throw Failure.badSignature }
         guard let payloadBytes = Base64URL.decode(parts[1]), let payload = try? JSONParser.parse(payloadBytes, limits: payloadLimits),
               case .object = payload
-        else { throw .malformed }
+        else { throw Failure.malformed }
         return payload
     }
 }

@@ -12,7 +12,7 @@ final class PasswordHasher {
         self.cost = cost
         self.metrics = metrics
         metrics.recordPasswordHash()
-        dummyHash = try Bcrypt.hash(phrase: SecureRandom.bytes(16).map { $0 % 94 + 33 }, cost: cost)
+        dummyHash = try Bcrypt.hash(phrase: try SecureRandom.bytes(16).map { $0 % 94 + 33 }, cost: cost)
     }
 
     func hash(_ password: String) throws -> String {

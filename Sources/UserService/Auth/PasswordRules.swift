@@ -1,3 +1,4 @@
+import HTTP
 /// Every rule for a password being set (register, change): the configured policy, then the common-password list.
 final class PasswordRules {
     /// Longer inputs are refused before any rule runs (the policy's own limit is 72 bytes).

@@ -1,3 +1,5 @@
+import HTTP
+
 /// Something worth auditing that happened to an account. Never holds a secret.
 struct SecurityEvent {
     enum Kind: String, CaseIterable {

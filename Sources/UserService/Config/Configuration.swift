@@ -1,3 +1,5 @@
+import HTTP
+
 /// Everything the service reads from its environment, checked once at start and on every reload.
 public struct Configuration: Sendable {
     public var databaseURL: String

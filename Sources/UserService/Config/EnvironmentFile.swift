@@ -1,3 +1,5 @@
+import HTTP
+
 /// Reads a file in systemd's `EnvironmentFile=` format: `KEY=VALUE` lines, `#` and `;` comments,
 /// values optionally in single or double quotes, a trailing backslash continuing a line.
 public enum EnvironmentFile {
@@ -53,20 +55,5 @@ public enum EnvironmentFile {
     public static func load(path: String) throws(Failure) -> [String: String] {
         guard let text = FileReader.readText(path) else { throw Failure(path: path, line: 0, problem: "cannot be read") }
         return try parse(text, path: path)
-    }
-}
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        guard let start = firstIndex(where: { !$0.isWhitespace }), let end = lastIndex(where: { !$0.isWhitespace }) else { return "" }
-        return String(self[start...end])
-    }
-
-    /// The first `count` code points: the unit PostgreSQL's length() counts, for stored values that are cut,
-    /// never refused.
-    func prefix(codePoints count: Int) -> String {
-        var scalars = String.UnicodeScalarView()
-        scalars.append(contentsOf: unicodeScalars.prefix(count))
-        return String(scalars)
     }
 }

@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// `/api/v1/auth/...`: register, login, refresh, logout, logout-all, me, change-password, sessions, events.
@@ -60,11 +61,11 @@ struct AuthController {
             throw Self.invalidCredentials
         }
         try services.throttle.reset(identifier)
-        return tokens(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
+        return try tokens(userID: credentials.id, sessionID: session.id, refreshToken: session.refreshToken)
     }
 
-    private func tokens(userID: String, sessionID: String, refreshToken: String) -> TokenResponse {
-        TokenResponse(accessToken: services.tokens.issue(userID: userID, sessionID: sessionID), refreshToken: refreshToken,
+    private func tokens(userID: String, sessionID: String, refreshToken: String) throws -> TokenResponse {
+        TokenResponse(accessToken: try services.tokens.issue(userID: userID, sessionID: sessionID), refreshToken: refreshToken,
                       expiresIn: Int(services.tokens.lifetimeSeconds))
     }
 
@@ -73,7 +74,7 @@ struct AuthController {
     func refresh(_ context: RequestContext, _ body: RefreshRequest) throws -> TokenResponse {
         let sessions = services.sessions
         if let rotated = try sessions.rotate(refreshToken: body.refreshToken, refreshDays: configuration.refreshTokenExpireDays) {
-            return tokens(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
+            return try tokens(userID: rotated.userID, sessionID: rotated.sessionID, refreshToken: rotated.refreshToken)
         }
         // A token that was already rotated is being replayed: past the grace window, treat it as stolen.
         if let used = try sessions.usedToken(body.refreshToken, grace: configuration.refreshReuseGraceSeconds), !used.withinGrace {

@@ -1,3 +1,4 @@
+import HTTP
 /// `GET /openapi.json`, `/docs` (Swagger UI), `/redoc` (ReDoc) and the pages' assets. With `DOCS_ENABLED=false`
 /// there are no assets and every one of these answers 404, as an unknown path does.
 struct DocsController {

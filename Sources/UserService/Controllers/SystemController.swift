@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// `GET /`, `/health`, `/metrics`, `/db/status`.

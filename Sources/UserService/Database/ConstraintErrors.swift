@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 
 /// The fixed answer for each named constraint, so PostgreSQL's own message (which echoes the offending

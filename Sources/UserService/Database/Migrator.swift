@@ -46,17 +46,18 @@ public struct Migrator {
 
     public let migrations: [Migration]
 
-    public init(directory: String) throws(Failure) {
-        guard let names = FileReader.listDirectory(directory) else { throw .unreadableDirectory(directory) }
+    /// Throws `Failure`, or `LibcryptoError` when a checksum cannot be computed.
+    public init(directory: String) throws {
+        guard let names = FileReader.listDirectory(directory) else { throw Failure.unreadableDirectory(directory) }
         var migrations: [Migration] = []
         for name in names.sorted() where name.hasSuffix(".sql") {
             let digits = name.prefix { $0.isASCII && $0.isNumber }
             guard !digits.isEmpty, name.dropFirst(digits.count).hasPrefix("_"), let version = Int(digits),
                   let bytes = FileReader.readBytes(directory + "/" + name)
-            else { throw .badFileName(name) }
-            guard !migrations.contains(where: { $0.version == version }) else { throw .duplicateVersion(version) }
+            else { throw Failure.badFileName(name) }
+            guard !migrations.contains(where: { $0.version == version }) else { throw Failure.duplicateVersion(version) }
             migrations.append(Migration(version: version, name: String(name.dropLast(4)),
-                                        sql: String(decoding: bytes, as: UTF8.self), checksum: Hex.encode(Digest.sha256(bytes))))
+                                        sql: String(decoding: bytes, as: UTF8.self), checksum: Hex.encode(try Digest.sha256(bytes))))
         }
         self.migrations = migrations.sorted { $0.version < $1.version }
     }

@@ -1,3 +1,5 @@
+import Postgres
+import HTTP
 import Crypto
 
 /// Swagger UI's and ReDoc's files (see `docs/ui/README.md`), read once when a worker starts from `DOCS_DIR`.
@@ -24,7 +26,7 @@ struct DocsAssets {
     private let assets: [String: Asset]
 
     /// Reads every file of `files` from `directory`; a missing or empty one is a configuration error.
-    init(directory: String) throws(ConfigurationError) {
+    init(directory: String) throws {
         var assets: [String: Asset] = [:]
         for file in Self.files {
             guard let bytes = FileReader.readBytes(directory + "/" + file.name), !bytes.isEmpty else {
@@ -32,7 +34,7 @@ struct DocsAssets {
                                          problem: "has no readable \(file.name) (or set DOCS_ENABLED=false)")
             }
             assets[file.name] = Asset(bytes: bytes, contentType: file.contentType,
-                                      version: String(Hex.encode(Digest.sha256(bytes)).prefix(16)))
+                                      version: String(Hex.encode(try Digest.sha256(bytes)).prefix(16)))
         }
         self.assets = assets
     }

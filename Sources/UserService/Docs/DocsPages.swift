@@ -1,3 +1,4 @@
+import HTTP
 /// The HTML of `/docs` (Swagger UI) and `/redoc` (ReDoc), as FastAPI serves them, with every URL built from the
 /// request's mount point, so one pool serves correct pages at the site's root and under any prefix.
 ///

@@ -1,3 +1,4 @@
+import HTTP
 public import Metrics
 
 /// Where each counter lies in the pool's shared mapping, computed from the route table, the pool's size and

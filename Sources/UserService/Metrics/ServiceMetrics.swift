@@ -1,3 +1,4 @@
+import HTTP
 import Metrics
 
 /// The application's counters in the pool's shared mapping (placed by `MetricsLayout`), and their Prometheus

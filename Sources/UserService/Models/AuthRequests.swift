@@ -1,3 +1,4 @@
+import HTTP
 /// The bodies and queries of `/api/v1/auth`, each read and described by its `init(reading:)`.
 
 struct RegisterRequest: RequestModel {

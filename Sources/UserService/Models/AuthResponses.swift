@@ -1,3 +1,4 @@
+import HTTP
 /// The answers of `/api/v1/auth`, each written and described by its `write(to:)`.
 
 /// The seed's `UserResponse`: the body of every `GET /me`, written straight to bytes.

@@ -1,3 +1,4 @@
+import HTTP
 /// The answers of `/`, `/health` and `/db/status`.
 
 struct ServiceInfo: ResponseModel {

@@ -1,3 +1,4 @@
+import HTTP
 /// `GET /openapi.json`: the OpenAPI 3.1 document, generated from the route table and the models' own reading and
 /// writing code. Everything but `servers` is built once; `servers` names the request's mount point, so one pool
 /// answers correctly at the root and under any prefix.

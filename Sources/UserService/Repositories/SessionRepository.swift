@@ -25,7 +25,7 @@ struct SessionRepository {
     /// password change or a deactivation). `upgradedHash` replaces the stored hash in the same step.
     func open(userID: String, verifiedHash: String, upgradedHash: String?, sessionDays: Int, refreshDays: Int,
               event: SecurityEvent) throws -> NewSession? {
-        let refresh = RefreshToken.generate()
+        let refresh = try RefreshToken.generate()
         let session = try database.transaction { connection -> NewSession? in
             guard try connection.query(Self.claimAccount, [userID, verifiedHash, upgradedHash]).first != nil else { return nil }
             guard let sessionID = try connection.query("""
@@ -85,10 +85,10 @@ struct SessionRepository {
         """)
 
     func rotate(refreshToken: String, refreshDays: Int) throws -> (sessionID: String, userID: String, refreshToken: String)? {
-        let next = RefreshToken.generate()
+        let next = try RefreshToken.generate()
         // Not retried after a lost connection: the rotation may have happened.
         return try database.withConnection { connection in
-            guard let row = try connection.query(Self.rotate, [PostgresBytes(RefreshToken.hash(refreshToken)), PostgresBytes(next.hash), refreshDays]).first
+            guard let row = try connection.query(Self.rotate, [PostgresBytes(try RefreshToken.hash(refreshToken)), PostgresBytes(next.hash), refreshDays]).first
             else { return nil }
             return (try row.requiredString(0), try row.requiredString(1), next.token)
         }
@@ -149,7 +149,7 @@ struct SessionRepository {
 
     func usedToken(_ refreshToken: String, grace: Int) throws -> (sessionID: String, userID: String, withinGrace: Bool)? {
         try database.withConnection(retry: true) { connection in
-            guard let row = try connection.query(Self.usedToken, [PostgresBytes(RefreshToken.hash(refreshToken)), grace]).first else { return nil }
+            guard let row = try connection.query(Self.usedToken, [PostgresBytes(try RefreshToken.hash(refreshToken)), grace]).first else { return nil }
             return (try row.requiredString(0), try row.requiredString(1), try row.bool(2) ?? false)
         }
     }

@@ -17,7 +17,10 @@ struct UserRepository {
 
     func create(email: String, username: String, fullName: String?, hashedPassword: String) throws -> UserRecord {
         try database.withConnection { connection in
-            try UserRecord(connection.query(Self.insert, [email, username, fullName, hashedPassword]).first!)
+            guard let row = try connection.query(Self.insert, [email, username, fullName, hashedPassword]).first else {
+                throw PostgresError(kind: .decoding)
+            }
+            return try UserRecord(row)
         }
     }
 

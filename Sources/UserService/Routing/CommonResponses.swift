@@ -1,3 +1,4 @@
+import HTTP
 /// `{"detail": "..."}`: every error this service answers with, as FastAPI's HTTPException does.
 struct ErrorDetail: ResponseModel {
     static let schemaName = "HTTPError"

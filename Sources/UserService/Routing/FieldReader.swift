@@ -1,3 +1,4 @@
+import HTTP
 /// Reads the fields of a request body (or query) into a typed value, and describes them.
 ///
 /// A model's `init(reading:)` is the one place its fields are declared: run on a request, the reader hands out

@@ -1,3 +1,4 @@
+import HTTP
 /// Writes a response object's fields straight into JSON bytes (no `JSONValue` tree in between: `GET /me` is the
 /// hot path), or — run on a model's `example` — records their schemas for the OpenAPI document. A model's
 /// `write(to:)` is the one place its fields are declared.

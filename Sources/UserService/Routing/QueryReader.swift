@@ -1,3 +1,4 @@
+import HTTP
 /// Reads query parameters into a typed value, and describes them, as `FieldReader` does for bodies: problems are
 /// collected into one FastAPI-shaped 422 (`loc: ["query", name]`).
 struct QueryReader {

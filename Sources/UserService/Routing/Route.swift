@@ -1,3 +1,4 @@
+import HTTP
 /// One entry of the route table (`Routes.table`): everything about a route lives here, and the router, the access
 /// check, the OpenAPI document, the rendered nginx maps and the metrics labels all read it.
 struct Route: Sendable {

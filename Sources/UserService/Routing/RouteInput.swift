@@ -1,3 +1,4 @@
+import HTTP
 /// What a route's handler reads besides the path: a JSON body (`RequestModel`) or query parameters (`QueryModel`).
 protocol RouteInput: SendableMetatype {
     static func read(from context: RequestContext, rules: PasswordRules) throws(ValidationError) -> Self

@@ -1,3 +1,4 @@
+import HTTP
 /// The JSON Schema (2020-12, the dialect of OpenAPI 3.1) of a value a route reads or writes. Request and response
 /// models do not write theirs by hand: `FieldReader` and `FieldWriter` record it from the same code that reads and
 /// writes the values, so the document cannot drift from what the service does.

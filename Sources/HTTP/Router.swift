@@ -4,6 +4,12 @@ public struct RequestContext {
     public let parameters: [String: String]
     public var jsonLimits = JSONParser.Limits()
 
+    public init(request: HTTPRequest, parameters: [String: String], jsonLimits: JSONParser.Limits = JSONParser.Limits()) {
+        self.request = request
+        self.parameters = parameters
+        self.jsonLimits = jsonLimits
+    }
+
     public func parameter(_ name: String) -> String { parameters[name] ?? "" }
 }
 
@@ -17,7 +23,7 @@ public struct Router {
         /// Position in the table: the metrics slot of this route.
         public let index: Int
         let segments: [Segment]
-        let handler: RouteHandler
+        public let handler: RouteHandler
     }
 
     enum Segment: Equatable {

@@ -1,5 +1,5 @@
+@testable import HTTP
 import Testing
-@testable import UserService
 
 @Suite struct RouterTests {
     func router() -> Router {

@@ -1,5 +1,5 @@
+@testable import HTTP
 import Testing
-@testable import UserService
 
 @Suite struct RequestBodyTests {
     func request(_ body: String, contentType: String? = nil) -> HTTPRequest {

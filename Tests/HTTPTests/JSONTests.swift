@@ -1,5 +1,5 @@
+@testable import HTTP
 import Testing
-@testable import UserService
 
 @Suite struct JSONTests {
     func parse(_ text: String) throws(JSONParser.Failure) -> JSONValue { try JSONParser.parse(Array(text.utf8)) }

@@ -1,0 +1,7 @@
+extension StringProtocol {
+    /// Without leading and trailing whitespace.
+    public func trimmingWhitespace() -> String {
+        guard let start = firstIndex(where: { !$0.isWhitespace }), let end = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[start...end])
+    }
+}

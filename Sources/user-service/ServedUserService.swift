@@ -1,0 +1,41 @@
+import FastCGIServer
+import HTTP
+import Metrics
+import UserService
+
+/// The user service as the pool runs it: `Configuration` checks the environment (the env file over the inherited
+/// one) and hands the pool its settings, `MetricsLayout` sizes the shared counters, and each worker's responder
+/// is an `Application`.
+enum ServedUserService {
+    static func make(environmentFile: String?) -> ServedApplication {
+        ServedApplication(
+            version: ServiceVersion.version,
+            configure: { inherited in
+                let environment = try Environment.load(inherited, file: environmentFile)
+                let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
+                return PoolConfiguration(environment: environment, workers: configuration.workers,
+                                         passwordWorkers: configuration.passwordWorkers,
+                                         drainTimeoutSeconds: configuration.drainTimeoutSeconds, warnings: configuration.warnings)
+            },
+            metricsShape: { processCount in
+                let layout = MetricsLayout(processCount: processCount)
+                return MetricsShape(routeCount: layout.routeCount, slotCount: layout.slotCount)
+            },
+            makeResponder: { environment, counters, metrics in
+                let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
+                let layout = MetricsLayout(routeCount: metrics.routeCount, processCount: metrics.processCount)
+                return try Application(configuration: configuration, counters: counters, layout: layout)
+            })
+    }
+}
+
+extension Environment {
+    /// The inherited environment with the env file (systemd's `EnvironmentFile=` format) over it.
+    static func load(_ inherited: [String: String], file: String?) throws -> [String: String] {
+        var environment = inherited
+        if let file {
+            for (key, value) in try EnvironmentFile.load(path: file) { environment[key] = value }
+        }
+        return environment
+    }
+}
