@@ -12,6 +12,7 @@ let usage = """
                               [--socket-mode OCTAL] [--env-file PATH]
            user-service migrate [--status] [--env-file PATH]
            user-service cleanup [--env-file PATH]
+           user-service routes --nginx|--json
            user-service version
 
     serve     run the FastCGI pool: a master and WORKERS worker processes. The socket comes from systemd
@@ -20,6 +21,9 @@ let usage = """
               the bcrypt-bound endpoints there, so logins never delay other requests.
     migrate   apply pending migrations from MIGRATIONS_DIR (--status: list applied and pending ones)
     cleanup   delete expired and revoked sessions, used tokens, stale throttle counters, old security events
+    routes    print the route table: --nginx as the http-level nginx maps (workers, rate-limit group, private
+              paths, no-store; scripts/render-nginx writes them), --json as one object per route. Reads no
+              configuration.
     """
 
 var arguments = CommandLine.arguments.dropFirst()
@@ -90,6 +94,11 @@ case "migrate":
 case "cleanup":
     let values = options(&arguments, ["--env-file"])
     exit(CleanupCommand.run(environment: loadEnvironment(values["--env-file"])))
+
+case "routes":
+    let values = options(&arguments, [], flags: ["--nginx", "--json"])
+    guard values.count == 1 else { fail("routes takes --nginx or --json\n\(usage)") }
+    if values["--nginx"] != nil { print(NginxRouteMaps.render(), terminator: "") } else { print(RouteList.json()) }
 
 case "version", "--version":
     print("\(ServiceVersion.name) \(ServiceVersion.version)")

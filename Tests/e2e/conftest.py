@@ -206,8 +206,8 @@ class Stack:
     # --- nginx ----------------------------------------------------------------------------------------------
     def render_nginx(self, out_dir, env_overrides=None):
         env = dict(os.environ, **self.nginx_env, **(env_overrides or {}))
-        result = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), "--out", out_dir, "--local", out_dir],
-                                env=env, capture_output=True, text=True)
+        result = subprocess.run([os.path.join(ROOT, "scripts", "render-nginx"), "--out", out_dir, "--local", out_dir,
+                                 "--bin", self.binary], env=env, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         return result
 

@@ -1,7 +1,9 @@
-"""The nginx edge: shipped files, CORS, rate limits, JSON error pages, private endpoints, TLS, headers."""
+"""The nginx edge: shipped files, rendering, CORS, JSON error pages, TLS, headers. What the route table decides
+(workers, rate-limit group, private routes, no-store) is in test_nginx_routes.py."""
 import http.client
 import os
 import re
+import shutil
 import ssl
 import stat
 import subprocess
@@ -10,7 +12,7 @@ import warnings
 import pytest
 import requests
 
-from conftest import ROOT, wait_for
+from conftest import BIN, ROOT, wait_for
 
 RENDER = os.path.join(ROOT, "scripts", "render-nginx")
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
@@ -31,6 +33,30 @@ def test_every_shipped_file_passes_nginx_t(tmp_path, stack):
         assert result.returncode == 0, result.stderr
     site = (tmp_path / "production" / "sites" / "user-service.conf").read_text()
     assert "return 301 https://$host$request_uri;" in site
+
+
+def test_render_needs_only_the_socket_settings_and_finds_the_binary(tmp_path):
+    """A site that mounts the service renders with the socket settings alone (no database, no JWT secret): the
+    route maps come from the checkout's build, else USER_SERVICE_BIN, else PATH; without any, a clear failure."""
+    bare = {"PATH": "/usr/bin:/bin", "USER_SERVICE_SOCKET": "/run/x/main.sock"}
+    subprocess.run([RENDER, "--out", str(tmp_path / "here")], env=bare, check=True)  # this checkout's build
+    assert "map \"$request_method $user_service_path\" $user_service_workers {" in \
+        (tmp_path / "here" / "conf.d" / "user-service.conf").read_text()
+    maps = subprocess.run([BIN, "routes", "--nginx"], env={}, capture_output=True, text=True, check=True).stdout
+
+    checkout = tmp_path / "checkout"  # the scripts and templates without a build folder
+    shutil.copytree(os.path.join(ROOT, "nginx"), checkout / "nginx")
+    shutil.copytree(os.path.join(ROOT, "scripts"), checkout / "scripts")
+    render = str(checkout / "scripts" / "render-nginx")
+    result = subprocess.run([render, "--out", str(tmp_path / "none")], env=bare, capture_output=True, text=True)
+    assert result.returncode != 0 and "no user-service binary" in result.stderr
+    subprocess.run([render, "--out", str(tmp_path / "env")], env=dict(bare, USER_SERVICE_BIN=BIN), check=True)
+    assert maps in (tmp_path / "env" / "conf.d" / "user-service.conf").read_text()
+    (tmp_path / "path").mkdir()
+    os.symlink(BIN, tmp_path / "path" / "user-service")
+    subprocess.run([render, "--out", str(tmp_path / "path-out")], env=dict(bare, PATH=f"{tmp_path / 'path'}:/usr/bin:/bin"),
+                   check=True)
+    assert maps in (tmp_path / "path-out" / "conf.d" / "user-service.conf").read_text()
 
 
 @pytest.mark.parametrize("origins", ["*", "https://a.example.com,*", "not an origin"])
@@ -70,19 +96,6 @@ def test_cors_preflight_and_simple_requests(cors_stack, http):
         assert "Access-Control-Allow-Origin" not in other.headers
 
 
-def test_deterministic_rate_limit_answers_json_429(make_stack, http):
-    s = make_stack(name="ratelimit", workers=1, nginx_env={"RATE_LIMIT_AUTH": "1r/m", "RATE_LIMIT_AUTH_BURST": "0"})
-    first = http.post(s.url("/api/v1/auth/login"), json={})
-    assert first.status_code != 429
-    second = http.post(s.url("/api/v1/auth/login"), json={})
-    assert second.status_code == 429
-    assert second.json() == {"detail": "Too many requests"}
-    assert second.headers["Retry-After"] == "60"
-    assert second.headers["Cache-Control"] == "no-store"
-    # Other endpoint groups are not limited by the login group.
-    assert http.get(s.url("/health")).status_code == 200
-
-
 def test_pool_gone_is_json_502_with_headers(make_stack, http):
     s = make_stack(name="gone", workers=1)
     s.stop_pool()
@@ -104,8 +117,6 @@ def test_headers_on_success_and_client_errors(stack, http):
         assert "Strict-Transport-Security" not in response.headers  # plain HTTP
         # Exactly one id (requests joins repeated headers with ", ").
         assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
-    assert http.get(stack.url("/api/v1/auth/nope")).headers["Cache-Control"] == "no-store"
-    assert "Cache-Control" not in http.get(stack.url("/health")).headers
 
 
 def test_request_id_is_logged_once_and_matches(stack, http):
@@ -141,27 +152,19 @@ def test_tls_answers_with_modern_protocols_and_hsts(stack):
         connection.getresponse()
 
 
-def get_from(source, port, path, headers=None):
+def request_from(source, port, method, path, headers=None, body=None):
+    """One request to nginx from a loopback address of our choosing: (status, headers, body)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, source_address=(source, 0), timeout=10)
-    connection.request("GET", path, headers=headers or {})
+    connection.request(method, path, body=body, headers=headers or {})
     response = connection.getresponse()
-    body = response.read()
+    answer = response.status, response.headers, response.read()
     connection.close()
-    return response.status, body
-
-
-def test_private_endpoints_only_from_the_allow_list(make_stack):
-    s = make_stack(name="private", workers=1, nginx_env={"PRIVATE_ALLOW": "127.0.0.1"})
-    for path in ("/metrics", "/db/status"):
-        assert get_from("127.0.0.1", s.http_port, path)[0] == 200
-        status, body = get_from("127.0.0.2", s.http_port, path)
-        assert status == 403 and body == b'{"detail":"Forbidden"}'
-    assert get_from("127.0.0.2", s.http_port, "/health")[0] == 200
+    return answer
 
 
 def test_forged_forwarded_for_does_not_change_the_client_address(stack):
-    status, _ = get_from("127.0.0.3", stack.http_port, "/?forged=1", headers={"X-Forwarded-For": "203.0.113.9",
-                                                                              "X-Real-IP": "203.0.113.9"})
+    status, _, _ = request_from("127.0.0.3", stack.http_port, "GET", "/?forged=1",
+                                headers={"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"})
     assert status == 200
     wait_for(lambda: "remote_addr=127.0.0.3" in stack.pool_log(), message="the real peer address logged")
     assert "203.0.113.9" not in stack.pool_log()
@@ -180,31 +183,6 @@ def test_only_nginx_workers_reach_the_pool_sockets(make_stack, http):
         assert not can_connect_as("nobody", path), path
         assert can_connect_as("www-data", path), path
     assert http.get(s.url("/health")).status_code == 200
-
-
-def test_every_endpoint_that_hashes_a_password_is_in_the_strict_group(make_stack, http):
-    """login, register, change-password, password-reset-confirm and DELETE /users/me share the strict limit, and
-    go to the password workers; reads stay in the general group."""
-    from auth_helpers import bearer, new_user
-
-    s = make_stack(name="strict", workers=1, password_workers=1,
-                   nginx_env={"RATE_LIMIT_AUTH": "1r/m", "RATE_LIMIT_AUTH_BURST": "2"})
-    user, tokens = new_user(http, s)  # register and login: two of the three requests the group allows
-    change = {"current_password": "WrongPass123", "new_password": "NewPass456x", "confirm_password": "NewPass456x"}
-    assert http.post(s.url("/api/v1/auth/change-password"), headers=bearer(tokens), json=change).status_code == 400
-    wait_for(lambda: "route=/api/v1/auth/change-password " in s.pool_log(), message="the change-password line")
-    pids = {route: set(re.findall(rf"route={route} status=\d+ .* pid=(\d+)", s.pool_log()))
-            for route in ("/api/v1/auth/login", "/api/v1/auth/change-password")}
-    assert pids["/api/v1/auth/change-password"] == pids["/api/v1/auth/login"]  # the password worker
-    for method, path in (("POST", "/api/v1/auth/change-password"), ("POST", "/api/v1/auth/login"),
-                         ("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/password-reset-confirm"),
-                         ("POST", "/api/v1/auth/password-reset-request"), ("DELETE", "/api/v1/users/me")):
-        limited = http.request(method, s.url(path), headers=bearer(tokens), json=change)
-        assert limited.status_code == 429 and limited.json() == {"detail": "Too many requests"}, (method, path)
-    # The general group is another budget.
-    assert http.get(s.url("/api/v1/auth/me"), headers=bearer(tokens)).status_code == 200
-    assert http.get(s.url("/api/v1/users/me"), headers=bearer(tokens)).status_code != 429
-    assert http.post(s.url("/api/v1/auth/refresh"), json={"refresh_token": tokens["refresh_token"]}).status_code == 200
 
 
 def test_the_content_type_reaches_the_pool(make_stack, http, tmp_path):
