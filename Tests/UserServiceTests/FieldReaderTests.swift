@@ -58,6 +58,18 @@ import Testing
         #expect(throws: ValidationError.self) { try read("{\(base), \"name\": \"a\u{301}\u{301}\u{301}\"}") }
     }
 
+    /// An empty string is present: it gets the value checks (found by Schemathesis: `""` everywhere once registered
+    /// an account with an empty password, and an empty email reached the database's CHECK constraint).
+    @Test func emptyStringsAreCheckedLikeAnyValue() {
+        let rules = PasswordRules(policy: PasswordPolicy(minimumLength: 8, requireUppercase: true, requireLowercase: true, requireDigit: true))
+        var reader = FieldReader(body: try! JSONParser.parse(Array(#"{"email": "", "username": "", "password": "", "confirm_password": ""}"#.utf8)),
+                                 rules: rules)
+        _ = RegisterRequest(reading: &reader)
+        let fields = reader.issues.map { $0.location }.reduce(into: [[JSONValue]]()) { if $0.last != $1 { $0.append($1) } }
+        #expect(fields == [["body", "email"], ["body", "username"], ["body", "password"]])
+        #expect(reader.issues.contains { $0.message == "Value error, Password must be at least 8 characters long" })
+    }
+
     @Test func theSchemaComesFromTheSameCode() {
         let schema = Sample.schema
         #expect(schema.properties.map(\.name) == ["email", "password", "name", "nul", "nickname", "bio"])

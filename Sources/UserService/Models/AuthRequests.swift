@@ -12,13 +12,13 @@ struct RegisterRequest: RequestModel {
         email = body.string("email", maxLength: 254, format: "email").trimmingWhitespace().lowercased()
         username = body.string("username", maxLength: 32)
         fullName = body.optionalString("full_name", maxLength: 200)
-        if !email.isEmpty, !AccountRules.isValidEmail(email) {
+        if body.wasRead("email"), !AccountRules.isValidEmail(email) {
             body.fail("email", "value is not a valid email address: An email address must have an @-sign and a valid domain.")
         }
-        if !username.isEmpty, !AccountRules.isValidUsername(username) { body.fail("username", "Value error, \(AccountRules.usernameMessage)") }
+        if body.wasRead("username"), !AccountRules.isValidUsername(username) { body.fail("username", "Value error, \(AccountRules.usernameMessage)") }
         password = body.newPassword("password", email: email, username: username)
         let confirmation = body.string("confirm_password", maxLength: PasswordRules.maximumInputLength, format: "password")
-        if !password.isEmpty, !confirmation.isEmpty, confirmation != password {
+        if body.wasRead("password"), body.wasRead("confirm_password"), confirmation != password {
             body.fail("confirm_password", "Value error, Passwords do not match")
         }
     }
@@ -54,10 +54,10 @@ struct ChangePasswordRequest: RequestModel {
         currentPassword = body.string("current_password", maxLength: PasswordRules.maximumInputLength, format: "password")
         newPassword = body.string("new_password", maxLength: PasswordRules.maximumInputLength, format: "password")
         confirmation = body.string("confirm_password", maxLength: PasswordRules.maximumInputLength, format: "password")
-        if !newPassword.isEmpty, !confirmation.isEmpty, confirmation != newPassword {
+        if body.wasRead("new_password"), body.wasRead("confirm_password"), confirmation != newPassword {
             body.fail("confirm_password", "Value error, Passwords do not match")
         }
-        if !newPassword.isEmpty, currentPassword == newPassword {
+        if body.wasRead("new_password"), body.wasRead("current_password"), currentPassword == newPassword {
             body.fail("new_password", "Value error, New password must differ from the current one")
         }
     }

@@ -11,6 +11,7 @@ struct FieldReader {
     private let location: [JSONValue] = ["body"]
     private(set) var issues: [ValidationIssue] = []
     private(set) var properties: [ObjectSchema.Property] = []
+    private var readFields: Set<String> = []
 
     /// Reads the members of `object`, a body parsed by `RequestBody`; new passwords are checked against `rules`.
     init(body object: JSONValue, rules: PasswordRules?) {
@@ -34,6 +35,10 @@ struct FieldReader {
         issues.append(ValidationIssue(location: location + [.string(field)], message: message, type: type))
     }
 
+    /// Whether `field` held a string that passed the reader's own checks (an empty one included): the checks that
+    /// compare values run only then, so a missing or mistyped field gets one problem, not several.
+    func wasRead(_ field: String) -> Bool { readFields.contains(field) }
+
     /// A required string of at most `maxLength` code points.
     mutating func string(_ field: String, maxLength: Int, format: String? = nil) -> String {
         declare(field, .string(maxLength: maxLength, format: format), required: true)
@@ -55,7 +60,7 @@ struct FieldReader {
     /// values, which `differs(...)` compare).
     mutating func newPassword(_ field: String, email: String?, username: String?) -> String {
         let password = string(field, maxLength: PasswordRules.maximumInputLength, format: "password")
-        if !password.isEmpty, let rules {
+        if wasRead(field), let rules {
             for problem in rules.problems(with: password, email: email, username: username) { fail(field, "Value error, \(problem)") }
         }
         return password
@@ -91,6 +96,7 @@ struct FieldReader {
             fail(field, "Value error, must not contain a NUL character")
             return nil
         }
+        readFields.insert(field)
         return text
     }
 
