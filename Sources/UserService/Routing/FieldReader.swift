@@ -8,22 +8,28 @@ import HTTP
 struct FieldReader {
     private let object: JSONValue?
     private let rules: PasswordRules?
-    private let location: [JSONValue] = ["body"]
+    /// Where the fields are: `["body"]`, or a nested object's place in it.
+    private let location: [JSONValue]
     private(set) var issues: [ValidationIssue] = []
     private(set) var properties: [ObjectSchema.Property] = []
     private var readFields: Set<String> = []
 
     /// Reads the members of `object`, a body parsed by `RequestBody`; new passwords are checked against `rules`.
     init(body object: JSONValue, rules: PasswordRules?) {
-        self.object = object
-        self.rules = rules
+        self.init(object: object, location: ["body"], rules: rules)
+    }
+
+    /// Reads a nested object found at `location`.
+    init(object: JSONValue, location: [JSONValue]) {
+        self.init(object: object, location: location, rules: nil)
     }
 
     /// Records the fields' schemas instead of reading values.
-    static func describing() -> FieldReader { FieldReader(object: nil, rules: nil) }
+    static func describing() -> FieldReader { FieldReader(object: nil, location: ["body"], rules: nil) }
 
-    private init(object: JSONValue?, rules: PasswordRules?) {
+    private init(object: JSONValue?, location: [JSONValue], rules: PasswordRules?) {
         self.object = object
+        self.location = location
         self.rules = rules
     }
 
@@ -35,29 +41,69 @@ struct FieldReader {
         issues.append(ValidationIssue(location: location + [.string(field)], message: message, type: type))
     }
 
-    /// Whether `field` held a string that passed the reader's own checks (an empty one included): the checks that
-    /// compare values run only then, so a missing or mistyped field gets one problem, not several.
+    /// Whether `field` held a value that passed its rule (an empty string included): checks that compare values
+    /// run only then, so a missing or mistyped field gets one problem, not several.
     func wasRead(_ field: String) -> Bool { readFields.contains(field) }
+
+    /// A required field; `placeholder` stands in while describing or when the field is missing or invalid.
+    mutating func required<Value>(_ field: String, _ rule: FieldRule<Value>, placeholder: Value) -> Value {
+        declare(field, rule.schema, required: true)
+        guard let raw = object?[field], raw != .null else {
+            if !isDescribing { fail(field, "Field required", type: "missing") }
+            return placeholder
+        }
+        return apply(rule, field, raw) ?? placeholder
+    }
+
+    /// An optional field: absent or null is nil.
+    mutating func optional<Value>(_ field: String, _ rule: FieldRule<Value>) -> Value? {
+        declare(field, .nullable(rule.schema), required: false)
+        guard let raw = object?[field], raw != .null else { return nil }
+        return apply(rule, field, raw)
+    }
+
+    /// A field of a partial update: absent (leave it), null (clear it) or a value. An invalid value is a
+    /// problem and reads as absent.
+    mutating func patch<Value>(_ field: String, _ rule: FieldRule<Value>) -> Patch<Value> {
+        declare(field, .nullable(rule.schema), required: false)
+        switch object?[field] {
+        case nil: return .absent
+        case .null?: return .null
+        case let raw?: return apply(rule, field, raw).map(Patch.value) ?? .absent
+        }
+    }
+
+    /// A field of a partial update that cannot be cleared: absent or a value; null is refused as an invalid value.
+    mutating func update<Value>(_ field: String, _ rule: FieldRule<Value>) -> Value? {
+        declare(field, rule.schema, required: false)
+        guard let raw = object?[field] else { return nil }
+        return apply(rule, field, raw)
+    }
+
+    /// Members that must not be sent here (fields the caller does not own): each one present is a 422 naming it,
+    /// never silently ignored. Not part of the schema.
+    mutating func refuse(_ fields: [String]) {
+        for field in fields where object?[field] != nil {
+            fail(field, "Extra inputs are not permitted", type: "extra_forbidden")
+        }
+    }
 
     /// A required string of at most `maxLength` code points.
     mutating func string(_ field: String, maxLength: Int, format: String? = nil) -> String {
-        declare(field, .string(maxLength: maxLength, format: format), required: true)
-        guard let raw = object?[field], raw != .null else {
-            fail(field, "Field required", type: "missing")
-            return ""
-        }
-        return check(field, raw, maxLength: maxLength) ?? ""
+        required(field, .string(maxLength: maxLength, format: format), placeholder: "")
     }
 
     /// An optional string: absent or null is nil.
     mutating func optionalString(_ field: String, maxLength: Int, format: String? = nil) -> String? {
-        declare(field, .nullable(.string(maxLength: maxLength, format: format)), required: false)
-        guard let raw = object?[field], raw != .null else { return nil }
-        return check(field, raw, maxLength: maxLength)
+        optional(field, .string(maxLength: maxLength, format: format))
     }
 
-    /// A password being set: a required string, checked against the password rules (not the other account
-    /// values, which `differs(...)` compare).
+    /// A string field of a partial update.
+    mutating func patchString(_ field: String, maxLength: Int, format: String? = nil) -> Patch<String> {
+        patch(field, .string(maxLength: maxLength, format: format))
+    }
+
+    /// A password being set: a required string, checked against the password rules.
     mutating func newPassword(_ field: String, email: String?, username: String?) -> String {
         let password = string(field, maxLength: PasswordRules.maximumInputLength, format: "password")
         if wasRead(field), let rules {
@@ -66,38 +112,14 @@ struct FieldReader {
         return password
     }
 
-    /// A field of a partial update: absent (leave it), null (clear it) or a string.
-    mutating func patchString(_ field: String, maxLength: Int, format: String? = nil) -> Patch<String> {
-        declare(field, .nullable(.string(maxLength: maxLength, format: format)), required: false)
-        switch object?[field] {
-        case nil: return .absent
-        case .null?: return .null
-        case let raw?: return check(field, raw, maxLength: maxLength).map(Patch.value) ?? .absent
-        }
-    }
-
     private mutating func declare(_ field: String, _ schema: Schema, required: Bool) {
         if isDescribing { properties.append(.init(name: field, schema: schema, required: required)) }
     }
 
-    private mutating func check(_ field: String, _ raw: JSONValue, maxLength: Int) -> String? {
-        guard case .string(let text) = raw else {
-            fail(field, "Input should be a valid string", type: "string_type")
-            return nil
-        }
-        // Counted in code points, as PostgreSQL's length() and Python's len() count.
-        if text.unicodeScalars.count > maxLength {
-            issues.append(ValidationIssue(
-                location: location + [.string(field)], message: "String should have at most \(maxLength) characters",
-                type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
-            return nil
-        }
-        if text.utf8.contains(0) {
-            fail(field, "Value error, must not contain a NUL character")
-            return nil
-        }
+    private mutating func apply<Value>(_ rule: FieldRule<Value>, _ field: String, _ raw: JSONValue) -> Value? {
+        guard let value = rule.parse(raw, location + [.string(field)], &issues) else { return nil }
         readFields.insert(field)
-        return text
+        return value
     }
 
     func finish() throws(ValidationError) {
@@ -106,11 +128,13 @@ struct FieldReader {
 }
 
 /// A field of a partial update.
-enum Patch<Value: Equatable>: Equatable {
+enum Patch<Value> {
     case absent
     case null
     case value(Value)
 }
+
+extension Patch: Equatable where Value: Equatable {}
 
 /// A request body's type: its fields, read (and described) by `init(reading:)`.
 protocol RequestModel: RouteInput {

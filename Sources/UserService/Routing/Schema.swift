@@ -3,7 +3,7 @@ import HTTP
 /// models do not write theirs by hand: `FieldReader` and `FieldWriter` record it from the same code that reads and
 /// writes the values, so the document cannot drift from what the service does.
 indirect enum Schema: Equatable, Sendable {
-    case string(minLength: Int? = nil, maxLength: Int? = nil, format: String? = nil, values: [String]? = nil)
+    case string(minLength: Int? = nil, maxLength: Int? = nil, format: String? = nil, values: [String]? = nil, pattern: String? = nil)
     case integer(minimum: Int? = nil, maximum: Int? = nil)
     case number
     case boolean
@@ -19,12 +19,13 @@ indirect enum Schema: Equatable, Sendable {
     /// The schema as JSON; named objects are added to `components` and referred to.
     func json(components: inout [String: JSONValue]) -> JSONValue {
         switch self {
-        case .string(let minLength, let maxLength, let format, let values):
+        case .string(let minLength, let maxLength, let format, let values, let pattern):
             var members: [(String, JSONValue)] = [("type", "string")]
             if let minLength { members.append(("minLength", .integer(minLength))) }
             if let maxLength { members.append(("maxLength", .integer(maxLength))) }
             if let format { members.append(("format", .string(format))) }
             if let values { members.append(("enum", .array(values.map(JSONValue.string)))) }
+            if let pattern { members.append(("pattern", .string(pattern))) }
             return .object(members)
         case .integer(let minimum, let maximum):
             var members: [(String, JSONValue)] = [("type", "integer")]
