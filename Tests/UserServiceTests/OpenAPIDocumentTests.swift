@@ -50,5 +50,8 @@ import Testing
         #expect(login?["requestBody"]?["content"]?["application/json"]?["schema"]?["$ref"] == "#/components/schemas/UserLogin")
         #expect(login?["responses"]?["422"]?["content"]?["application/json"]?["schema"]?["$ref"]
                 == "#/components/schemas/HTTPValidationError")
+        // Examples: the seed's own request, and an answer written by the model itself.
+        #expect(login?["requestBody"]?["content"]?["application/json"]?["example"]?["email"] == "user@example.com")
+        #expect(login?["responses"]?["200"]?["content"]?["application/json"]?["example"]?["token_type"] == "bearer")
     }
 }

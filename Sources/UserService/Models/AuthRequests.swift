@@ -3,6 +3,10 @@ import HTTP
 
 struct RegisterRequest: RequestModel {
     static let schemaName = "UserCreate"
+    static let example: JSONValue? = .object([
+        ("email", "user@example.com"), ("username", "testuser"), ("full_name", "Test User"),
+        ("password", "SecurePass123"), ("confirm_password", "SecurePass123"),
+    ])
     let email: String
     let username: String
     let fullName: String?
@@ -26,6 +30,7 @@ struct RegisterRequest: RequestModel {
 
 struct LoginRequest: RequestModel {
     static let schemaName = "UserLogin"
+    static let example: JSONValue? = .object([("email", "user@example.com"), ("password", "SecurePass123")])
     /// An email or a username.
     let login: String
     let password: String
@@ -46,6 +51,9 @@ struct RefreshRequest: RequestModel {
 /// The new password's rules need the caller's account, which the body does not name: the handler applies them.
 struct ChangePasswordRequest: RequestModel {
     static let schemaName = "PasswordChange"
+    static let example: JSONValue? = .object([
+        ("current_password", "SecurePass123"), ("new_password", "EvenBetterPass456"), ("confirm_password", "EvenBetterPass456"),
+    ])
     let currentPassword: String
     let newPassword: String
     let confirmation: String

@@ -60,11 +60,12 @@ enum OpenAPIDocument {
         if let body = route.requestBody {
             members.append(("requestBody", .object([
                 ("required", true),
-                ("content", .object([("application/json", .object([("schema", Schema.object(body).json(components: &schemas))]))])),
+                ("content", .object([("application/json", media(Schema.object(body), example: route.requestExample, schemas: &schemas))])),
             ])))
         }
         var responses: [(String, JSONValue)] = [(String(route.status.code), response(
-            description: route.status.reasonPhrase, contentType: route.responseContentType, schema: route.responseSchema, schemas: &schemas))]
+            description: route.status.reasonPhrase, contentType: route.responseContentType, schema: route.responseSchema,
+            example: route.responseExample, schemas: &schemas))]
         for error in errorResponses(route) {
             responses.append((String(error.status.code), response(
                 description: error.status.reasonPhrase, contentType: "application/json", schema: .object(error.schema), schemas: &schemas)))
@@ -81,9 +82,16 @@ enum OpenAPIDocument {
         }
     }
 
-    private static func response(description: String, contentType: String, schema: Schema, schemas: inout [String: JSONValue]) -> JSONValue {
+    private static func response(description: String, contentType: String, schema: Schema, example: JSONValue? = nil,
+                                 schemas: inout [String: JSONValue]) -> JSONValue {
         .object([("description", .string(description)),
-                 ("content", .object([(contentType, .object([("schema", schema.json(components: &schemas))]))]))])
+                 ("content", .object([(contentType, media(schema, example: example, schemas: &schemas))]))])
+    }
+
+    private static func media(_ schema: Schema, example: JSONValue?, schemas: inout [String: JSONValue]) -> JSONValue {
+        var members: [(String, JSONValue)] = [("schema", schema.json(components: &schemas))]
+        if let example { members.append(("example", example)) }
+        return .object(members)
     }
 
     /// Every error the route can answer: those its attributes imply, then the ones it declares (which win).

@@ -140,10 +140,14 @@ extension Patch: Equatable where Value: Equatable {}
 protocol RequestModel: RouteInput {
     /// The schema's name in the OpenAPI document.
     static var schemaName: String { get }
+    /// A body to show in the document (the seed's own examples where it has them).
+    static var example: JSONValue? { get }
     init(reading body: inout FieldReader)
 }
 
 extension RequestModel {
+    static var example: JSONValue? { nil }
+
     static var schema: ObjectSchema {
         var reader = FieldReader.describing()
         _ = Self(reading: &reader)

@@ -115,6 +115,7 @@ extension ResponseModel {
     static var bodySchema: Schema { .object(schema) }
     static var contentType: String { "application/json" }
     var body: [UInt8] { jsonBytes }
+    static var exampleBody: [UInt8]? { example.jsonBytes }
 }
 
 /// What a route's handler answers with: its bytes, their media type and their schema.
@@ -124,16 +125,20 @@ protocol ResponseBody: SendableMetatype {
     var body: [UInt8] { get }
     /// `Content-Type` and any other header the answer carries.
     var headers: [(String, String)] { get }
+    /// An answer to show in the document, as JSON; nil where there is none.
+    static var exampleBody: [UInt8]? { get }
 }
 
 extension ResponseBody {
     var headers: [(String, String)] { [("Content-Type", Self.contentType)] }
+    static var exampleBody: [UInt8]? { nil }
 }
 
 /// A JSON list of models (`GET /api/v1/auth/sessions`).
 extension Array: ResponseBody where Element: ResponseModel {
     static var contentType: String { "application/json" }
     static var bodySchema: Schema { .array(.object(Element.schema)) }
+    static var exampleBody: [UInt8]? { [Element.example].body }
     var body: [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, element) in enumerated() {

@@ -41,6 +41,9 @@ struct Route: Sendable {
     let queryParameters: [ObjectSchema.Property]
     let responseContentType: String
     let responseSchema: Schema
+    /// Examples for the document.
+    let requestExample: JSONValue?
+    let responseExample: JSONValue?
     /// Errors the handler itself can answer; those that follow from the attributes above (401, 403, 413, 422,
     /// 429, 503) are added by `errorResponses`.
     let errors: [ErrorResponse]
@@ -103,6 +106,8 @@ extension Route {
         queryParameters = input?.queryParameters ?? []
         responseContentType = Response.contentType
         responseSchema = Response.bodySchema
+        requestExample = input?.requestExample
+        responseExample = Response.exampleBody.flatMap { try? JSONParser.parse($0) }
         errors = options.errors
         self.handle = handle
     }

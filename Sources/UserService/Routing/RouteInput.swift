@@ -5,6 +5,7 @@ protocol RouteInput: SendableMetatype {
     /// The body's schema, for the document; nil for query input.
     static var requestBody: ObjectSchema? { get }
     static var queryParameters: [ObjectSchema.Property] { get }
+    static var requestExample: JSONValue? { get }
 }
 
 extension RequestModel {
@@ -17,6 +18,7 @@ extension RequestModel {
     }
 
     static var requestBody: ObjectSchema? { schema }
+    static var requestExample: JSONValue? { example }
     static var queryParameters: [ObjectSchema.Property] { [] }
 }
 
@@ -25,5 +27,6 @@ extension QueryModel {
         try decode(context.request)
     }
     static var requestBody: ObjectSchema? { nil }
+    static var requestExample: JSONValue? { nil }
     static var queryParameters: [ObjectSchema.Property] { parameters }
 }
