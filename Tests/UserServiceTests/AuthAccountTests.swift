@@ -143,8 +143,3 @@ import Testing
         }
     }
 }
-
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -5,7 +5,7 @@ import Testing
 @Suite struct AuthEventsTests {
     @Test func eventsAreRecordedCountedAndListedNewestFirst() throws {
         let service = try TestService()
-        let secret = "Evt" + "9Zsecret1"
+        let secret = "Evt9Zsecret1"
         let user = try service.register(password: secret)
         #expect(service.loginResponse(user.email, "WrongPass123").status == .unauthorized)
         var tokens = try service.login(user.email, secret, userAgent: "EventsTest/1")

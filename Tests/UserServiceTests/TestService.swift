@@ -158,6 +158,12 @@ final class TestService {
 @available(*, unavailable)
 extension TestService: Sendable {}
 
+/// A test's own failure, with what was seen.
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// A response with its body read as text and, when it is JSON, parsed.
 struct TestResponse {
     let status: HTTPStatus
