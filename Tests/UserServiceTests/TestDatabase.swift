@@ -28,8 +28,25 @@ final class TestSchema {
         try connection.query("SELECT set_config('search_path', $1, false)", [name])
     }
 
-    deinit { _ = try? connection.query("DROP SCHEMA \(name) CASCADE") }
+    deinit {
+        _ = try? connection.query("DROP SCHEMA \(name) CASCADE")
+        _ = try? connection.query("DROP ROLE IF EXISTS \(name)")
+    }
 
-    /// The URL of a connection whose search_path is this schema.
-    var url: String { Self.baseURL + (Self.baseURL.contains("?") ? "&" : "?") + "options=-csearch_path%3D\(name)" }
+    /// The URL of a login role of this schema's own, whose search_path is the schema and which may read and write
+    /// the tables that exist when this is called (the service's role in production has those rights, and its
+    /// migrations run as another): what an `Application` on this schema connects with. A URL's
+    /// `options=-csearch_path=...` would not do: `PostgresConnection` sets `options` itself, which replaces the URL's.
+    func roleURL() throws -> String {
+        let password = Hex.encode(SecureRandom.bytes(16))
+        try connection.executeScript("""
+            CREATE ROLE \(name) LOGIN PASSWORD '\(password)';
+            ALTER ROLE \(name) SET search_path = \(name);
+            GRANT USAGE ON SCHEMA \(name) TO \(name);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA \(name) TO \(name);
+            GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA \(name) TO \(name);
+            """)
+        // Parameters in a URI's query take precedence over its user part.
+        return Self.baseURL + (Self.baseURL.contains("?") ? "&" : "?") + "user=\(name)&password=\(password)"
+    }
 }
