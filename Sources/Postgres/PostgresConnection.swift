@@ -34,7 +34,9 @@ public final class PostgresConnection {
 
     public init(_ options: ConnectionOptions) throws(PostgresError) {
         // TimeZone and DateStyle are pinned so timestamps arrive in one form; statement_timeout bounds every query.
-        let settings = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=\(options.statementTimeoutMilliseconds)"
+        // The URL's own `options` come first: the pinned settings follow and win, the rest (a search_path) stays.
+        let pinned = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=\(options.statementTimeoutMilliseconds)"
+        let settings = Self.optionsParameter(of: options.url).map { $0 + " " + pinned } ?? pinned
         let keywords = ["dbname", "connect_timeout", "options", "application_name", "client_encoding"]
         let values = [options.url, String(options.connectTimeoutSeconds), settings, options.applicationName, "UTF8"]
         // > keywords and values: arrays terminated with a NULL entry.
@@ -56,6 +58,24 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// The `options` a connection string names, if any. The keyword given after the string in
+    /// `PQconnectdbParams` would replace it, not add to it.
+    private static func optionsParameter(of url: String) -> String? {
+        // > PQconninfoParse: Returns parsed connection options from the provided connection string. [...]
+        // > The result must be freed using PQconninfoFree.
+        guard let parsed = PQconninfoParse(url, nil) else { return nil }
+        defer { PQconninfoFree(parsed) }
+        var option = parsed
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "options", let value = option.pointee.val {
+                let text = String(cString: value)
+                return text.isEmpty ? nil : text
+            }
+            option += 1
+        }
+        return nil
+    }
 
     /// The status libpq last saw, without reading from the socket: after a server restart it stays OK until a
     /// call fails.

@@ -1,3 +1,4 @@
+import HTTP
 import Postgres
 import Testing
 @testable import UserService

@@ -158,4 +158,13 @@ import Testing
         let connection = try PostgresConnection(ConnectionOptions(url: keywords))
         #expect(try connection.query("SELECT current_user").first?.string(0) == String(credentials))
     }
+
+    /// A `DATABASE_URL` with `options` keeps them beside the settings the service pins.
+    @Test func databaseURLOptionsAreKept() throws {
+        let base = TestSchema.baseURL
+        let url = base + (base.contains("?") ? "&" : "?") + "options=-csearch_path%3Dsomewhere"
+        let connection = try PostgresConnection(ConnectionOptions(url: url))
+        #expect(try connection.query("SELECT current_setting('search_path'), current_setting('TimeZone')").first?.string(0) == "somewhere")
+        #expect(try connection.query("SELECT current_setting('TimeZone')").first?.string(0) == "UTC")
+    }
 }

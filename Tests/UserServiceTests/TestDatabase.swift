@@ -35,10 +35,9 @@ final class TestSchema {
 
     /// The URL of a login role of this schema's own, whose search_path is the schema and which may read and write
     /// the tables that exist when this is called (the service's role in production has those rights, and its
-    /// migrations run as another): what an `Application` on this schema connects with. A URL's
-    /// `options=-csearch_path=...` would not do: `PostgresConnection` sets `options` itself, which replaces the URL's.
+    /// migrations run as another): what an `Application` on this schema connects with.
     func roleURL() throws -> String {
-        let password = Hex.encode(SecureRandom.bytes(16))
+        let password = Hex.encode(try SecureRandom.bytes(16))
         try connection.executeScript("""
             CREATE ROLE \(name) LOGIN PASSWORD '\(password)';
             ALTER ROLE \(name) SET search_path = \(name);

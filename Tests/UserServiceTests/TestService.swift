@@ -1,3 +1,4 @@
+import HTTP
 import Crypto
 import Metrics
 import Postgres
@@ -83,7 +84,7 @@ final class TestService {
     /// A new account, registered through `POST /register` (which must answer 201).
     func register(password: String = TestService.password) throws -> User {
         registered += 1
-        let name = "user\(registered)_" + Hex.encode(SecureRandom.bytes(3))
+        let name = "user\(registered)_" + Hex.encode(try SecureRandom.bytes(3))
         let response = request("POST", "/api/v1/auth/register",
                                json: Self.registration(email: "\(name)@example.com", username: name, password: password))
         try #require(response.status == .created, "register: \(response.text)")
