@@ -68,15 +68,39 @@ struct FieldWriter {
         raw(value.isFinite ? String(value) : "null")
     }
 
+    mutating func field(_ name: StaticString, _ values: [String]) {
+        key(name, .array(.string()))
+        strings(values)
+    }
+
     mutating func field(_ name: StaticString, _ values: [String]?) {
         key(name, .nullable(.array(.string())))
-        guard let values else { return raw("null") }
+        if let values { strings(values) } else { raw("null") }
+    }
+
+    private mutating func strings(_ values: [String]) {
         raw("[")
         for (index, value) in values.enumerated() {
             if index > 0 { raw(",") }
             string(value)
         }
         raw("]")
+    }
+
+    mutating func field(_ name: StaticString, _ value: Bool?) {
+        key(name, .nullable(.boolean))
+        raw(value.map { $0 ? "true" : "false" } ?? "null")
+    }
+
+    mutating func field<Model: ResponseModel>(_ name: StaticString, _ value: Model) {
+        key(name, .object(Model.schema))
+        if !describing { bytes.append(contentsOf: value.jsonBytes) }
+    }
+
+    mutating func field<Model: ResponseModel>(_ name: StaticString, _ value: Model?) {
+        key(name, .nullable(.object(Model.schema)))
+        guard let value else { return raw("null") }
+        if !describing { bytes.append(contentsOf: value.jsonBytes) }
     }
 
     mutating func field<Model: ResponseModel>(_ name: StaticString, _ values: [Model]) {
