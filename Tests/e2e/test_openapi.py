@@ -17,17 +17,9 @@ import pytest
 
 from conftest import ROOT, Stack
 from auth_helpers import register
+from docs_site import PREFIX as MOUNT, SITE as MOUNTED_SITE
 
 VENV = os.environ.get("TEST_TOOLS_VENV") or os.path.join(ROOT, ".build", "test-tools")
-MOUNT = "/users-svc"
-MOUNTED_SITE = """
-server {
-    listen 127.0.0.1:@PORT@;
-    server_name mounted.test;
-    include @SNIPPETS@/user-service-errors.conf;
-    location ~ ^/users-svc(?<user_service_path>/.*)$ { include @SNIPPETS@/user-service.conf; }
-}
-"""
 BEARER = [{"HTTPBearer": []}]
 # Schemathesis: every check the document can be held to (the headers one covers declared response headers).
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance," \

@@ -18,40 +18,34 @@ enum DocsPages {
 
     static func swaggerUI(assets: DocsAssets, mountPath: String) -> [UInt8] {
         let url = { (path: String) in attribute(mountPath + path) }
-        return Array("""
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) - Swagger UI</title>
-            <link rel="icon" href="data:,">
-            <link rel="stylesheet" href="\(url(assets.path("swagger-ui.css")))">
-            </head>
-            <body>
+        return page("Swagger UI", head: #"<link rel="stylesheet" href="\#(url(assets.path("swagger-ui.css")))">"#, body: """
             <div id="swagger-ui" data-openapi-url="\(url("/openapi.json"))"></div>
             <script src="\(url(assets.path("swagger-ui-bundle.js")))"></script>
             <script src="\(url(assets.path("swagger-init.js")))"></script>
-            </body>
-            </html>
-
-            """.utf8)
+            """)
     }
 
     static func redoc(assets: DocsAssets, mountPath: String) -> [UInt8] {
         let url = { (path: String) in attribute(mountPath + path) }
-        return Array("""
+        return page("ReDoc", body: """
+            <redoc spec-url="\(url("/openapi.json"))"></redoc>
+            <script src="\(url(assets.path("redoc.standalone.js")))"></script>
+            """)
+    }
+
+    /// The page around `body`: no inline script, a blank icon (no request for /favicon.ico).
+    private static func page(_ name: String, head: String? = nil, body: String) -> [UInt8] {
+        Array("""
             <!DOCTYPE html>
             <html lang="en">
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>\(title) - ReDoc</title>
-            <link rel="icon" href="data:,">
+            <title>\(title) - \(name)</title>
+            <link rel="icon" href="data:,">\(head.map { "\n" + $0 } ?? "")
             </head>
             <body>
-            <redoc spec-url="\(url("/openapi.json"))"></redoc>
-            <script src="\(url(assets.path("redoc.standalone.js")))"></script>
+            \(body)
             </body>
             </html>
 
