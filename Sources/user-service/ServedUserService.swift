@@ -11,6 +11,7 @@ enum ServedUserService {
         ServedApplication(
             version: ServiceVersion.version,
             configure: { inherited in
+                if let environmentFile { try MigrationURLInEnvFile.check(environmentFile, command: "serve") }  // a reload too
                 let environment = try Environment.load(inherited, file: environmentFile)
                 let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
                 return PoolConfiguration(environment: environment, workers: configuration.workers,

@@ -54,12 +54,7 @@ func loadEnvironment(_ file: String?) -> [String: String] {
 /// sit where the pool's group can read it, or silently override migrate.env: refused.
 func refuseMigrationURL(in file: String?, _ command: String) {
     guard let file else { return }
-    let values: [String: String]
-    do { values = try EnvironmentFile.load(path: file) } catch { fail("\(error)") }
-    if values["MIGRATION_DATABASE_URL"] != nil {
-        fail("\(file) sets MIGRATION_DATABASE_URL: remove it from there (\(command) refuses it in --env-file; "
-            + "it belongs in /etc/user-service/migrate.env, see docs/deploy.md)")
-    }
+    do { try MigrationURLInEnvFile.check(file, command: command) } catch { fail("\(error)") }
 }
 
 func fail(_ message: String) -> Never {

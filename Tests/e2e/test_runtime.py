@@ -126,6 +126,18 @@ def test_reload_with_a_broken_env_file_keeps_serving(make_stack, http):
     assert http.get(s.url("/health")).status_code == 200
 
 
+def test_reload_refuses_an_env_file_that_gained_the_migration_url(make_stack, http):
+    s = make_stack(name="migurlreload", workers=1)
+    before = s.worker_pids()
+    with open(s.env_file, "a") as f:
+        f.write("MIGRATION_DATABASE_URL=postgresql://owner:s3cret@localhost/x\n")
+    s.signal_pool(signal.SIGHUP)
+    wait_for(lambda: "reload refused" in s.pool_log(), message="reload refused")
+    assert f"{s.env_file} sets MIGRATION_DATABASE_URL" in s.pool_log() and "s3cret" not in s.pool_log()
+    assert s.worker_pids() == before
+    assert http.get(s.url("/health")).status_code == 200
+
+
 def test_sigterm_lets_an_in_flight_request_finish(make_stack):
     s = make_stack(name="drain", workers=1, env={"DB_STATEMENT_TIMEOUT_MS": "30000"})
     # Hold the request in flight: /db/status reads schema_migrations, which this session locks.
