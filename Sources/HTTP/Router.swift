@@ -26,8 +26,11 @@ public struct Router {
         public let handler: RouteHandler
     }
 
+    /// A template's segment. Literals are kept as UTF-8 bytes: paths are split and compared byte for byte, as
+    /// nginx's regexes see them, never as Swift characters (a "/" followed by a combining mark is one character,
+    /// and "K" equals the Kelvin sign U+212A), so nginx and the router always agree on which route a path is.
     enum Segment: Equatable {
-        case literal(String)
+        case literal([UInt8])
         case parameter(String)
     }
 
@@ -43,16 +46,18 @@ public struct Router {
 
     public mutating func add(_ method: HTTPMethod, _ template: String, _ handler: @escaping RouteHandler) {
         let segments = template.split(separator: "/").map { part -> Segment in
-            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(String(part))
+            part.hasPrefix("{") && part.hasSuffix("}") ? .parameter(String(part.dropFirst().dropLast())) : .literal(Array(part.utf8))
         }
         precondition(!routes.contains { $0.method == method && $0.segments == segments }, "duplicate route \(method) \(template)")
         routes.append(Route(method: method, template: template, index: routes.count, segments: segments, handler: handler))
     }
 
     public func match(method: String, path: String) -> Match {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        let bytes = Array(path.utf8)
+        guard bytes.first == UInt8(ascii: "/") else { return .notFound }
+        let parts = bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).dropFirst()
         // "/" is one empty segment after the leading slash; a trailing slash is a different path, as in FastAPI.
-        let pathSegments = parts.count == 1 && parts.first == "" ? [] : Array(parts)
+        let pathSegments = parts.count == 1 && parts.first?.isEmpty == true ? [] : Array(parts)
         var allowed: [HTTPMethod] = []
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: pathSegments) else { continue }
@@ -62,15 +67,15 @@ public struct Router {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
     }
 
-    private static func bind(_ segments: [Segment], to path: [Substring]) -> [String: String]? {
+    private static func bind(_ segments: [Segment], to path: [ArraySlice<UInt8>]) -> [String: String]? {
         guard segments.count == path.count else { return nil }
         var parameters: [String: String] = [:]
         for (segment, part) in zip(segments, path) {
             switch segment {
-            case .literal(let text): if text != part { return nil }
+            case .literal(let bytes): if !bytes.elementsEqual(part) { return nil }
             case .parameter(let name):
                 if part.isEmpty { return nil }
-                parameters[name] = String(part)
+                parameters[name] = String(decoding: part, as: UTF8.self)
             }
         }
         return parameters

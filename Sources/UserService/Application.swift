@@ -11,6 +11,12 @@ public final class Application: HTTPResponder {
     private let jsonLimits: JSONParser.Limits
     private var metrics: ServiceMetrics { services.metrics }
 
+    /// What a worker will need from disk, checked by the master at start and on reload: a folder of docs assets
+    /// that cannot be read is refused there, with one line, not found by every worker in a crash loop.
+    public static func checkFiles(_ configuration: Configuration) throws {
+        if configuration.docsEnabled { _ = try DocsAssets(directory: configuration.docsDirectory) }
+    }
+
     /// Builds the worker's services; the dummy password hash is made here, at the configured cost. `layout` is
     /// the one the master made `counters` with; a route table it cannot label is refused.
     public init(configuration: Configuration, counters: SharedCounters, layout: MetricsLayout) throws {
@@ -60,8 +66,9 @@ public final class Application: HTTPResponder {
     /// FastAPI's `redirect_slashes`: `/api/v1/auth/me/` answers 307 to `/api/v1/auth/me` when that route exists.
     /// The link keeps the mount point, so it works under any prefix.
     private func redirectWithoutTrailingSlash(_ request: HTTPRequest) -> HTTPResponse? {
-        guard request.path.count > 1, request.path.hasSuffix("/") else { return nil }
-        let trimmed = String(request.path.dropLast())
+        // Bytes, as the router compares them: the last byte is "/" (a combining mark after it is not).
+        guard request.path.utf8.count > 1, request.path.utf8.last == UInt8(ascii: "/") else { return nil }
+        let trimmed = String(decoding: request.path.utf8.dropLast(), as: UTF8.self)
         guard case .found = router.match(method: request.method, path: trimmed) else { return nil }
         // The path arrives percent-decoded: encoded again, a %0D in it cannot become a raw CR in the header.
         let location = PercentEncoding.path(request.mountPath + trimmed) + (request.query.isEmpty ? "" : "?" + request.query)

@@ -14,6 +14,7 @@ enum ServedUserService {
                 if let environmentFile { try MigrationURLInEnvFile.check(environmentFile, command: "serve") }  // a reload too
                 let environment = try Environment.load(inherited, file: environmentFile)
                 let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
+                try Application.checkFiles(configuration)
                 return PoolConfiguration(environment: environment, workers: configuration.workers,
                                          passwordWorkers: configuration.passwordWorkers,
                                          drainTimeoutSeconds: configuration.drainTimeoutSeconds, warnings: configuration.warnings)

@@ -20,6 +20,18 @@ import Testing
         #expect(root.template == "/")
     }
 
+    /// Paths are compared as bytes, as nginx's maps see them: a "/" with a combining mark after it is not a
+    /// separator (one Swift character), and a lookalike is not the letter it looks like.
+    @Test func pathsAreComparedAsBytesNotCharacters() {
+        for path in ["/\u{301}/api/v1/auth/me", "/api/v1/auth/\u{212A}me", "/api/v1/auth/me\u{301}", "/api/v1/auth/mé"] {
+            guard case .notFound = router().match(method: "GET", path: path) else { Issue.record("matched \(path.unicodeScalars.map(\.value))"); continue }
+        }
+        guard case .found(_, let parameters) = router().match(method: "DELETE", path: "/api/v1/auth/sessions/e\u{301}") else {
+            Issue.record("no match"); return
+        }
+        #expect(parameters["session_id"]?.unicodeScalars.count == 2)
+    }
+
     @Test func bindsParameters() {
         guard case .found(let route, let parameters) = router().match(method: "DELETE", path: "/api/v1/auth/sessions/abc-123") else {
             Issue.record("no match"); return

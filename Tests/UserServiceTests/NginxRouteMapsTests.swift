@@ -41,6 +41,20 @@ import Testing
         #expect(text.split(separator: "\n").filter { $0 == "    \"~^[^ ]+ /metrics$\" 1;" }.count == 1)  // listed once
     }
 
+    /// The private map fails closed: a public route that the router would pick first, for one method, must not
+    /// make nginx treat the private path as public for another method.
+    @Test func thePrivateMapListsOnlyPrivatePaths() {
+        let routes = [route(.get, "/x/{id}"), route(.post, "/x/me", .init(isPrivate: true))]
+        let text = NginxRouteMaps.map("p", routes, default: "0", anyMethod: true) { $0.isPrivate ? "1" : "0" }
+        #expect(text == """
+            map "$request_method $user_service_path" $p {
+                default 0;
+                "~^[^ ]+ /x/me$" 1;
+            }
+
+            """)
+    }
+
     @Test func theTableRendersAndListsEveryRoute() {
         #expect(NginxRouteMaps.render().contains("$user_service_workers"))
         #expect(RouteList.json().ranges(of: "\"method\"").count == Routes.table.count)

@@ -18,11 +18,11 @@ import Testing
         // A public route with a body, on the password workers.
         #expect(statuses(try route(.post, "/api/v1/auth/login")) == [401, 403, 413, 422, 429, 503])
         // A query, no body.
-        #expect(statuses(try route(.get, "/api/v1/auth/events")) == [401, 422, 429, 503])
+        #expect(statuses(try route(.get, "/api/v1/auth/events")) == [401, 413, 422, 429, 503])
         // Private, no database.
-        #expect(statuses(try route(.get, "/metrics")) == [403, 429])
-        // Constant data: only nginx's rate limit.
-        #expect(statuses(try route(.get, "/")) == [429])
+        #expect(statuses(try route(.get, "/metrics")) == [403, 413, 429])
+        // Constant data: only a body over the limit and nginx's rate limit.
+        #expect(statuses(try route(.get, "/")) == [413, 429])
     }
 
     @Test func declaredErrorsReplaceTheImpliedOnes() throws {
@@ -30,6 +30,11 @@ import Testing
         let unavailable = try #require(OpenAPIDocument.errorResponses(health).first { $0.status == .serviceUnavailable })
         #expect(unavailable.schema.name == "Unhealthy")
         #expect(OpenAPIDocument.errorResponses(health).filter { $0.status == .serviceUnavailable }.count == 1)
+    }
+
+    @Test func theServerURLIsTheMountPointEncoded() throws {
+        let document = try JSONParser.parse(OpenAPIDocument.json(mountPath: "/a b\"<x>"))
+        #expect(document["servers"] == .array([.object([("url", "/a%20b%22%3Cx%3E")])]))
     }
 
     @Test func operationIDsAreUniqueAndReadable() {

@@ -3,6 +3,7 @@ headers of both nginx and the pages, URLs under a mount prefix, DOCS_ENABLED=fal
 test_docs_browser.py."""
 import os
 import re
+import signal
 
 import pytest
 
@@ -67,16 +68,23 @@ def test_disabled_docs_answer_404(make_stack, http):
     assert http.get(s.url("/health")).status_code == 200
 
 
-def test_missing_assets_stop_the_worker_with_one_line_naming_the_setting():
+def test_missing_assets_are_refused_at_start_and_on_reload_with_one_line_naming_the_setting(http):
     s = Stack("badocs", workers=1, start_nginx=False)
     try:
-        s.stop_pool()
+        # On reload: the running workers stay.
+        before = s.worker_pids()
         s.write_env(dict(s.settings, DOCS_DIR="/nonexistent-docs"))
+        s.signal_pool(signal.SIGHUP)
+        wait_for(lambda: "reload refused" in s.pool_log(), message="the reload refused")
+        assert "configuration error: DOCS_DIR has no readable swagger-ui-bundle.js" in s.pool_log()
+        assert s.worker_pids() == before
+        # At start: the master stops before starting any worker.
+        s.stop_pool()
         start = len(s.pool_log())
         s.start_pool(wait=False)
-        wait_for(lambda: "restarting in" in s.pool_log()[start:], message="the worker's end")
+        assert s.pool.wait(timeout=30) != 0
         log = s.pool_log()[start:]
-        assert "worker: configuration error: DOCS_DIR has no readable swagger-ui-bundle.js" in log
-        assert "/nonexistent-docs" not in log and "pool ready" not in log
+        assert "configuration error: DOCS_DIR has no readable swagger-ui-bundle.js" in log
+        assert "/nonexistent-docs" not in log and "pool ready" not in log and "restarting in" not in log
     finally:
         s.stop()

@@ -37,12 +37,18 @@ def test_every_shipped_file_passes_nginx_t(tmp_path, stack):
 
 def test_render_needs_only_the_socket_settings_and_finds_the_binary(tmp_path):
     """A site that mounts the service renders with the socket settings alone (no database, no JWT secret): the
-    route maps come from the checkout's build, else USER_SERVICE_BIN, else PATH; without any, a clear failure."""
+    route maps come from USER_SERVICE_BIN when it is named, else the checkout's build, else PATH; without any, a
+    clear failure."""
     bare = {"PATH": "/usr/bin:/bin", "USER_SERVICE_SOCKET": "/run/x/main.sock"}
     subprocess.run([RENDER, "--out", str(tmp_path / "here")], env=bare, check=True)  # this checkout's build
     assert "map \"$request_method $user_service_path\" $user_service_workers {" in \
         (tmp_path / "here" / "conf.d" / "user-service.conf").read_text()
     maps = subprocess.run([BIN, "routes", "--nginx"], env={}, capture_output=True, text=True, check=True).stdout
+    named = tmp_path / "named-user-service"  # the real binary, marked: named, it wins over the checkout's build
+    named.write_text(f'#!/bin/sh\n"{BIN}" "$@"\necho "# rendered by the named binary"\n')
+    named.chmod(0o755)
+    subprocess.run([RENDER, "--out", str(tmp_path / "named")], env=dict(bare, USER_SERVICE_BIN=str(named)), check=True)
+    assert "# rendered by the named binary" in (tmp_path / "named" / "conf.d" / "user-service.conf").read_text()
 
     checkout = tmp_path / "checkout"  # the scripts and templates without a build folder
     shutil.copytree(os.path.join(ROOT, "nginx"), checkout / "nginx")

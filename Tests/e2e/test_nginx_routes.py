@@ -94,3 +94,8 @@ def test_nginx_does_what_the_route_table_declares(edge, index):
     else:
         assert served_by(s, workers, answer) == route["workers"]
     assert no_store(headers) == route["no_store"]
+
+    # A combining mark after the first "/" (one character to Swift, two byte sequences to nginx) must not make the
+    # pool serve a route that nginx classified as another path: it is no route at all.
+    status, headers, body = call(s, dict(route, path="/%CC%81" + route["path"]), outside)
+    assert status == 404 and not answered_by_nginx(status, body), (status, body)

@@ -15,7 +15,8 @@ enum OpenAPIDocument {
                 ("description", "User accounts and authentication: registration, login, JWT access tokens, rotating refresh tokens, sessions."),
                 ("license", .object([("name", "MIT"), ("identifier", "MIT")])),
             ])),
-            ("servers", .array([.object([("url", .string(mountPath.isEmpty ? "/" : mountPath))])])),
+            // The mount point arrives decoded: encoded again, it is a valid URL whatever it holds.
+            ("servers", .array([.object([("url", .string(mountPath.isEmpty ? "/" : PercentEncoding.path(mountPath)))])])),
             ("paths", body.paths),
             ("components", body.components),
         ]).bytes
@@ -99,7 +100,7 @@ enum OpenAPIDocument {
         var errors: [ErrorResponse] = []
         if route.access == .bearer { errors.append(.unauthorized) }
         if route.isPrivate { errors.append(.forbidden) }
-        if route.requestBody != nil { errors.append(ErrorResponse(.contentTooLarge)) }
+        errors.append(ErrorResponse(.contentTooLarge))  // a declared body over MAX_BODY_BYTES, on any route
         if route.requestBody != nil || !route.queryParameters.isEmpty { errors.append(.validation) }
         errors.append(.tooManyRequests)  // nginx's per-client rate limits
         if route.usesDatabase { errors.append(ErrorResponse(.serviceUnavailable)) }

@@ -112,8 +112,8 @@ struct FieldReader {
         return password
     }
 
-    private mutating func declare(_ field: String, _ schema: Schema, required: Bool) {
-        if isDescribing { properties.append(.init(name: field, schema: schema, required: required)) }
+    private mutating func declare(_ field: String, _ schema: @autoclosure () -> Schema, required: Bool) {
+        if isDescribing { properties.append(.init(name: field, schema: schema(), required: required)) }
     }
 
     private mutating func apply<Value>(_ rule: FieldRule<Value>, _ field: String, _ raw: JSONValue) -> Value? {

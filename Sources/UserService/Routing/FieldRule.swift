@@ -4,9 +4,18 @@ import HTTP
 /// one of a list of values, a list of such values, a nested object... `FieldReader` applies a rule to a member of
 /// the body and reports problems as Pydantic v2 does (`type`, `loc`, `msg`, `ctx`).
 struct FieldRule<Value> {
-    let schema: Schema
+    /// Built only when described, not on every request (a nested model's schema is a whole model to describe).
+    private let describe: () -> Schema
     /// The value, or nil after adding the problems (at `location`) to `issues`.
     let parse: (_ raw: JSONValue, _ location: [JSONValue], _ issues: inout [ValidationIssue]) -> Value?
+
+    init(schema: @autoclosure @escaping () -> Schema,
+         parse: @escaping (_ raw: JSONValue, _ location: [JSONValue], _ issues: inout [ValidationIssue]) -> Value?) {
+        describe = schema
+        self.parse = parse
+    }
+
+    var schema: Schema { describe() }
 }
 
 extension FieldRule where Value == String {
@@ -109,7 +118,7 @@ extension FieldRule where Value == String {
 extension FieldRule {
     /// This rule, then `check` on the value it produced.
     func checked(_ check: @escaping (Value, [JSONValue], inout [ValidationIssue]) -> Bool) -> FieldRule {
-        FieldRule(schema: schema) { raw, location, issues in
+        FieldRule(schema: self.schema) { raw, location, issues in
             guard let value = self.parse(raw, location, &issues), check(value, location, &issues) else { return nil }
             return value
         }

@@ -11,7 +11,8 @@ import HTTP
 /// - `$user_service_cache_control`: `no-store` or empty.
 ///
 /// A route with the default value is listed only where it shadows a later route that has another value, so the
-/// maps stay short and still agree with the router.
+/// maps stay short and still agree with the router — except in the private map, which fails closed: it lists only
+/// private paths, so a public route of one method can never unmask a private path for another method.
 public enum NginxRouteMaps {
     public static func render() -> String { render(Routes.table) }
 
@@ -39,7 +40,7 @@ public enum NginxRouteMaps {
             let shadows = routes[(index + 1)...].contains { later in
                 value(later) != defaultValue && (anyMethod || later.method == route.method) && overlap(route.path, later.path)
             }
-            guard routeValue != defaultValue || shadows else { continue }
+            guard routeValue != defaultValue || (shadows && !anyMethod) else { continue }
             let key = "\"~^\(anyMethod ? "[^ ]+" : route.method.rawValue) \(pattern(route.path))$\""
             if listed.insert(key).inserted { lines.append("    \(key) \(routeValue);") }
         }

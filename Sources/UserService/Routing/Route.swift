@@ -91,6 +91,9 @@ extension Route {
         _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, access: Access, input: (any RouteInput.Type)?,
         response: Response.Type, options: Options, handle: @escaping @Sendable (Routes.Controllers, RequestContext) throws -> HTTPResponse
     ) {
+        // A route on the password workers hashes passwords: it is in the strict group too, or a client could run
+        // bcrypt at the general rate.
+        precondition(options.workers != .password || options.rateGroup == .strict, "\(method) \(path): password workers need the strict rate group")
         self.method = method
         self.path = path
         self.summary = summary
