@@ -16,7 +16,7 @@ import Testing
     }
 
     @Test func keysAreAnchoredMethodAndPath() {
-        let text = NginxRouteMaps.render([route(.get, "/users/me"), route(.delete, "/users/me", .init(workers: .password))])
+        let text = NginxRouteMaps.render([route(.get, "/users/me"), route(.delete, "/users/me", .init(workers: .password, rateGroup: .strict))])
         #expect(text.contains("    \"~^DELETE /users/me$\" password;"))
         #expect(!text.contains("\"~^GET /users/me$\""))  // the default (main) is not listed
     }
@@ -24,7 +24,7 @@ import Testing
     @Test func aDefaultRouteIsListedWhereItShadowsALaterOne() {
         // The router picks the first route that matches: GET /users/me is served by /users/{id}'s handler, so
         // nginx must not send it to the password workers either.
-        let routes = [route(.get, "/users/{id}"), route(.get, "/users/me", .init(workers: .password)), route(.get, "/other")]
+        let routes = [route(.get, "/users/{id}"), route(.get, "/users/me", .init(workers: .password, rateGroup: .strict)), route(.get, "/other")]
         let workers = NginxRouteMaps.map("w", routes, default: "main") { $0.workers.rawValue }
         #expect(workers == """
             map "$request_method $user_service_path" $w {

@@ -50,6 +50,12 @@ def test_install_layout(tree):
     assert "MIT License" in open(os.path.join(tree, "usr/share/doc/user-service/LICENSE")).read()
     assert "Environment=DOCS_DIR=/usr/share/user-service/docs" in \
         open(os.path.join(tree, "lib/systemd/system/user-service.service")).read()
+    # The route maps are the package's own file, which an upgrade replaces; the edited-by-operators conf.d file only
+    # includes them.
+    maps = open(os.path.join(tree, "usr/share/user-service/nginx-route-maps.conf")).read()
+    assert "$user_service_workers" in maps and '"~^POST /api/v1/auth/login$" password;' in maps
+    http_level = open(os.path.join(tree, "etc/nginx/conf.d/user-service.conf")).read()
+    assert "include /usr/share/user-service/nginx-route-maps.conf;" in http_level and "$user_service_workers {" not in http_level
     # The real env file is made only on the target host, never in a staged tree.
     assert not os.path.exists(os.path.join(tree, "etc/user-service/user-service.env"))
     assert "ExecStart=/usr/bin/user-service serve --env-file /etc/user-service/user-service.env" in \
@@ -160,12 +166,16 @@ def test_installed_binary_migrates_and_serves_from_the_tree(tree, http):
 
 
 def test_http_level_file_loads_before_any_site_mounts_the_service(tree, tmp_path):
+    # The installed file includes the package's route maps by their installed path: here, the staged tree's.
+    http_level = tmp_path / "user-service.conf"
+    http_level.write_text(open(os.path.join(tree, "etc/nginx/conf.d/user-service.conf")).read()
+                          .replace("include /usr/share/user-service/", f"include {tree}/usr/share/user-service/"))
     conf = tmp_path / "nginx.conf"
     conf.write_text(f"""
         pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;
         events {{}}
         http {{
-            include {tree}/etc/nginx/conf.d/user-service.conf;
+            include {http_level};
             server {{ listen 127.0.0.1:1; location / {{ return 200; }} }}
         }}""")
     result = subprocess.run(["nginx", "-t", "-c", str(conf)], capture_output=True, text=True)
