@@ -32,6 +32,12 @@ enum Routes {
               .init(errors: [.notFound])) { $0.auth.revokeSession },
         Route(.get, "/api/v1/auth/events", "The account's security events, newest first", tag: .auth) { $0.auth.listEvents },
 
+        Route(.get, "/api/v1/users/me", "The signed-in user's profile", tag: .users) { $0.users.me },
+        Route(.put, "/api/v1/users/me", "Update the profile: only the fields sent change, null clears", tag: .users,
+              .init(errors: [.conflict])) { $0.users.update },
+        Route(.delete, "/api/v1/users/me", "Delete the account and everything that names it", tag: .users,
+              .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .tooManyRequests])) { $0.users.delete },
+
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
         Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
@@ -44,6 +50,7 @@ enum Routes {
     struct Controllers {
         let system: SystemController
         let auth: AuthController
+        let users: UserController
         let docs: DocsController
         let authenticator: Authenticator
         let passwordRules: PasswordRules
@@ -52,7 +59,7 @@ enum Routes {
 
 func buildRouter(_ services: Services) -> Router {
     let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services: services),
-                                         docs: DocsController(services), authenticator: services.authenticator, passwordRules: services.passwordRules)
+                                         users: UserController(services: services), docs: DocsController(services), authenticator: services.authenticator, passwordRules: services.passwordRules)
     var router = Router()
     for route in Routes.table {
         router.add(route.method, route.path) { context in try route.handle(controllers, context) }

@@ -28,8 +28,8 @@ final class Services {
         hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
         passwordRules = PasswordRules(policy: configuration.passwordPolicy)
         tokens = try AccessTokens(configuration: configuration)
-        users = UserRepository(database: database)
         events = SecurityEventRepository(database: database, metrics: metrics)
+        users = UserRepository(database: database, events: events)
         sessions = SessionRepository(database: database, events: events)
         throttle = LoginThrottleRepository(
             database: database, limit: configuration.loginThrottleLimit, baseDelay: configuration.loginThrottleBaseDelaySeconds,

@@ -10,12 +10,12 @@ import Testing
             email: "  Mixed.Case@Example.COM ", username: "Mixed_Case.1"))
         #expect(response.status == .created)
         guard case .object(let members) = try #require(response.json) else { throw Failure("not an object: \(response.text)") }
-        #expect(members.map(\.0) == ["id", "email", "username", "full_name", "is_active", "is_verified", "is_premium",
+        #expect(members.map(\.0) == ["id", "email", "username", "full_name", "current_title", "location", "is_active", "is_verified", "is_premium",
                                      "created_at", "updated_at", "last_login"])
         let user = try #require(response.json)
         #expect(user["email"] == "mixed.case@example.com" && user["username"] == "Mixed_Case.1" && user["full_name"] == "Test User")
         #expect(user["is_active"] == true && user["is_verified"] == false && user["is_premium"] == false)
-        #expect(user["last_login"] == .null)
+        #expect(user["last_login"] == .null && user["current_title"] == .null && user["location"] == .null)
         let created = try #require(user["created_at"]?.string)
         #expect(created.wholeMatch(of: try Regex(#"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"#)) != nil)
         let id = try #require(user["id"]?.string)

@@ -11,6 +11,8 @@ struct SecurityEvent {
         case refreshTokenReuse = "refresh_token_reuse"
         case passwordChange = "password_change"
         case sessionRevoked = "session_revoked"
+        /// Anonymised: no user, address or user agent (`DELETE /api/v1/users/me`).
+        case accountDeleted = "account_deleted"
 
         /// Position in the metrics' security-event counters.
         var metricsIndex: Int { Self.allCases.firstIndex(of: self)! }
@@ -27,5 +29,14 @@ struct SecurityEvent {
         // Truncated, never refused, in the unit the columns' limits count: code points, as PostgreSQL's length().
         ipAddress = request.remoteAddress?.prefix(codePoints: 64)
         userAgent = request.userAgent?.prefix(codePoints: 512)
+    }
+
+    /// An event that names nobody: no user, and no address or user agent either (with the time, they could
+    /// point back to the person).
+    init(anonymised kind: Kind) {
+        self.kind = kind
+        userID = nil
+        ipAddress = nil
+        userAgent = nil
     }
 }

@@ -10,6 +10,8 @@ enum ConstraintErrors {
         "users_email_format": APIError(.unprocessableEntity, "Invalid email address"),
         "users_username_format": APIError(.unprocessableEntity, "Invalid username"),
         "users_full_name_length": APIError(.unprocessableEntity, "Full name is too long"),
+        "users_current_title_length": APIError(.unprocessableEntity, "Current title is too long"),
+        "users_location_length": APIError(.unprocessableEntity, "Location is too long"),
         "users_hashed_password_format": APIError(.unprocessableEntity, "Invalid password hash"),
         "user_sessions_user_agent_length": APIError(.unprocessableEntity, "User agent is too long"),
         "user_sessions_ip_address_length": APIError(.unprocessableEntity, "Client address is too long"),

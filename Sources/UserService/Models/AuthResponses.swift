@@ -1,7 +1,7 @@
 import HTTP
 /// The answers of `/api/v1/auth`, each written and described by its `write(to:)`.
 
-/// The seed's `UserResponse`: the body of every `GET /me`, written straight to bytes.
+/// The seed's `UserResponse`: the body of `/api/v1/auth/me` and `/api/v1/users/me`, written straight to bytes.
 struct UserResponse: ResponseModel {
     static let schemaName = "UserResponse"
     static let example = UserResponse(UserRecord.example)
@@ -14,6 +14,8 @@ struct UserResponse: ResponseModel {
         object.field("email", user.email, format: "email")
         object.field("username", user.username)
         object.field("full_name", user.fullName)
+        object.field("current_title", user.currentTitle)
+        object.field("location", user.location)
         object.field("is_active", user.isActive)
         object.field("is_verified", user.isVerified)
         object.field("is_premium", user.isPremium)

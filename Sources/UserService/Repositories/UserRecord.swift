@@ -3,8 +3,9 @@ import Postgres
 /// An account as clients see it (never the password hash). Read from the columns `UserRecord.columns` lists.
 struct UserRecord {
     /// The select list every user query uses, prefixed with the users table's alias `u`.
-    static let columns = "u.id, u.email, u.username, u.full_name, u.is_active, u.is_verified, u.is_premium, u.created_at, u.updated_at, u.last_login"
-    static let columnCount = 10
+    static let columns = "u.id, u.email, u.username, u.full_name, u.is_active, u.is_verified, u.is_premium, u.created_at, u.updated_at, u.last_login, "
+        + "u.current_title, u.location"
+    static let columnCount = 12
 
     let id: String
     let email: String
@@ -16,9 +17,12 @@ struct UserRecord {
     let createdAt: PostgresTimestamp
     let updatedAt: PostgresTimestamp
     let lastLogin: PostgresTimestamp?
+    let currentTitle: String?
+    let location: String?
 
     init(id: String, email: String, username: String, fullName: String?, isActive: Bool, isVerified: Bool, isPremium: Bool,
-         createdAt: PostgresTimestamp, updatedAt: PostgresTimestamp, lastLogin: PostgresTimestamp?) {
+         createdAt: PostgresTimestamp, updatedAt: PostgresTimestamp, lastLogin: PostgresTimestamp?,
+         currentTitle: String? = nil, location: String? = nil) {
         self.id = id
         self.email = email
         self.username = username
@@ -29,6 +33,8 @@ struct UserRecord {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.lastLogin = lastLogin
+        self.currentTitle = currentTitle
+        self.location = location
     }
 
     /// Reads the user from `row`, starting at column `offset`.
@@ -46,6 +52,8 @@ struct UserRecord {
         createdAt = created
         updatedAt = updated
         lastLogin = try row.timestamp(offset + 9)
+        currentTitle = row.string(offset + 10)
+        location = row.string(offset + 11)
     }
 
     /// A user to describe `UserResponse` with.

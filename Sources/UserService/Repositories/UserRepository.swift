@@ -1,8 +1,9 @@
 import Postgres
 
-/// The SQL for accounts.
+/// The SQL for accounts (the profile's update and the account's deletion: `UserRepository+Profile.swift`).
 struct UserRepository {
     let database: Database
+    let events: SecurityEventRepository
 
     struct Credentials {
         let id: String

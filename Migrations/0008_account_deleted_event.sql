@@ -1,0 +1,6 @@
+-- `DELETE /api/v1/users/me` leaves one anonymised `account_deleted` event (no user, address or user agent).
+-- The previous release never writes it, so widening the check is safe before the reload.
+ALTER TABLE security_events
+    DROP CONSTRAINT security_events_type,
+    ADD CONSTRAINT security_events_type CHECK (type IN ('login_success', 'login_failure', 'login_throttled', 'logout',
+        'logout_all', 'refresh_token_reuse', 'password_change', 'session_revoked', 'account_deleted'));
