@@ -272,4 +272,19 @@ import Testing
         #expect(stored.headline == "h" && stored.workHistory.first?.organisation == "Example Corp" && stored.workHistory.first?.endDate == nil)
         #expect(stored.completeness.missingFields.count == 10)
     }
+
+    @Test func theDocumentShowsBothOperationsWithExamples() throws {
+        let document = try JSONParser.parse(OpenAPIDocument.json(mountPath: ""))
+        for (path, field) in [(Self.path, "headline"), ("/api/v1/users/me/preferences", "remote_preference")] {
+            let put = document["paths"]?[path]?["put"]
+            #expect(put?["tags"] == .array(["users"]) && put?["security"] != nil, "\(path)")
+            #expect(put?["requestBody"]?["content"]?["application/json"]?["example"]?[field] != nil, "\(path)")
+            #expect(put?["responses"]?["200"]?["content"]?["application/json"]?["example"]?[field] != nil, "\(path)")
+            #expect(put?["responses"]?["422"] != nil && document["paths"]?[path]?["get"]?["responses"]?["200"] != nil)
+        }
+        let entry = document["components"]?["schemas"]?["ProfileEntryInput"]
+        #expect(entry?["required"] == .array(["organisation", "title", "start_date"]))
+        #expect(document["components"]?["schemas"]?["PreferencesUpdate"]?["properties"]?["remote_preference"]?["enum"]
+                == .array(PreferencesRecord.remotePreferences.map(JSONValue.string)))
+    }
 }
