@@ -82,7 +82,7 @@ public final class Application: HTTPResponder {
         }
         if let error = error as? PostgresError {
             metrics.recordDatabaseError()
-            if let known = ConstraintErrors.apiError(for: error) {
+            if let known = ConstraintErrors.clientError(for: error) {
                 if known.status == .serviceUnavailable { Log.write("database unavailable route=\(route) error=\(error)") }
                 return errorResponse(known)
             }

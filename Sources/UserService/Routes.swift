@@ -38,6 +38,14 @@ enum Routes {
         Route(.delete, "/api/v1/users/me", "Delete the account and everything that names it", tag: .users,
               .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .tooManyRequests])) { $0.users.delete },
 
+        Route(.get, "/api/v1/users/me/profile", "The caller's extended profile (the defaults until one is saved)", tag: .users) { $0.profile.show },
+        Route(.put, "/api/v1/users/me/profile", "Change the extended profile: fields not sent are kept, null clears one",
+              tag: .users) { $0.profile.update },
+        Route(.get, "/api/v1/users/me/preferences", "The caller's job-matching preferences (the defaults until saved)",
+              tag: .users) { $0.preferences.show },
+        Route(.put, "/api/v1/users/me/preferences", "Change the job-matching preferences: fields not sent are kept, null clears one",
+              tag: .users) { $0.preferences.update },
+
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
         Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
@@ -52,6 +60,8 @@ enum Routes {
         let auth: AuthController
         let users: UserController
         let docs: DocsController
+        let profile: ProfileController
+        let preferences: PreferencesController
         let authenticator: Authenticator
         let passwordRules: PasswordRules
     }
@@ -59,7 +69,10 @@ enum Routes {
 
 func buildRouter(_ services: Services) -> Router {
     let controllers = Routes.Controllers(system: SystemController(services), auth: AuthController(services: services),
-                                         users: UserController(services: services), docs: DocsController(services), authenticator: services.authenticator, passwordRules: services.passwordRules)
+                                         users: UserController(services: services), docs: DocsController(services),
+                                         profile: ProfileController(profiles: services.profiles),
+                                         preferences: PreferencesController(preferences: services.preferences),
+                                         authenticator: services.authenticator, passwordRules: services.passwordRules)
     var router = Router()
     for route in Routes.table {
         router.add(route.method, route.path) { context in try route.handle(controllers, context) }

@@ -15,6 +15,8 @@ final class Services {
     let sessions: SessionRepository
     let throttle: LoginThrottleRepository
     let passwordChanges: PasswordChangeLimitRepository
+    let profiles: ProfileRepository
+    let preferences: PreferencesRepository
     let authenticator: Authenticator
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
@@ -35,6 +37,8 @@ final class Services {
             database: database, limit: configuration.loginThrottleLimit, baseDelay: configuration.loginThrottleBaseDelaySeconds,
             maxDelay: configuration.loginThrottleMaxDelaySeconds, window: configuration.loginThrottleWindowSeconds)
         passwordChanges = PasswordChangeLimitRepository(database: database, limit: configuration.changePasswordMaxPerHour)
+        profiles = ProfileRepository(database: database)
+        preferences = PreferencesRepository(database: database)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

@@ -16,7 +16,22 @@ enum ConstraintErrors {
         "user_sessions_user_agent_length": APIError(.unprocessableEntity, "User agent is too long"),
         "user_sessions_ip_address_length": APIError(.unprocessableEntity, "Client address is too long"),
         "login_throttle_identifier_length": APIError(.unprocessableEntity, "Login is too long"),
+        // The account was deleted between the token check and the write: as for any token of a deleted account.
+        "user_profiles_user_id_fkey": APIError.unauthorized(),
+        "user_preferences_user_id_fkey": APIError.unauthorized(),
     ]
+
+    /// Constraints that check the client's input against what is stored (which the request alone cannot): answered
+    /// as FastAPI's 422 list, as the same rule is when the request alone breaks it.
+    static let validationIssues: [String: ValidationIssue] = [
+        "user_preferences_salary_range": PreferencesUpdate.salaryRangeIssue,
+    ]
+
+    /// The client-facing error for a database failure (a 422 list or a fixed `detail`), or nil for a 500.
+    static func clientError(for error: PostgresError) -> (any HTTPResponseError)? {
+        if let constraint = error.constraint, let issue = validationIssues[constraint] { return ValidationError([issue]) }
+        return apiError(for: error)
+    }
 
     /// The client-facing error for a database failure, or nil when it is the service's fault (a 500).
     static func apiError(for error: PostgresError) -> APIError? {

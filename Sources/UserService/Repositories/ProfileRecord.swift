@@ -1,0 +1,171 @@
+import HTTP
+import Postgres
+
+/// A user's extended profile as stored in `user_profiles`, or the defaults for a user without a row. Read from the
+/// columns `ProfileRecord.columns` lists. Handlers answer it whole; the stats and the export of later issues read it
+/// through `ProfileRepository.find(userID:)` and `completeness`.
+struct ProfileRecord: Equatable, Sendable {
+    /// The bounds of every field: the request rules use them, and `Migrations/0006_user_profiles.sql` checks the
+    /// same numbers (lengths in code points).
+    enum Bounds {
+        static let headline = 200
+        static let bio = 5000
+        static let skills = 50
+        static let skill = 50
+        static let yearsOfExperience = 0...80
+        static let entries = 20
+        static let organisation = 200
+        static let title = 200
+        static let description = 2000
+        static let url = 2048
+        static let phone = 16
+    }
+
+    static let visibilities = ["public", "premium", "private"]
+    static let defaultVisibility = "private"
+    /// E.164: a plus sign, then at most 15 digits, the first not zero.
+    static let phonePattern = #"^\+[1-9][0-9]{1,14}$"#
+
+    var headline: String?
+    var bio: String?
+    var skills: [String]
+    var yearsOfExperience: Int?
+    var education: [ProfileEntry]
+    var workHistory: [ProfileEntry]
+    var website: String?
+    var linkedinURL: String?
+    var githubURL: String?
+    var portfolioURL: String?
+    var avatarURL: String?
+    var phone: String?
+    var visibility: String
+    /// nil while the user has no row (the defaults are shown).
+    var createdAt: PostgresTimestamp?
+    var updatedAt: PostgresTimestamp?
+
+    /// The profile of a user who never saved one.
+    static let empty = ProfileRecord(
+        headline: nil, bio: nil, skills: [], yearsOfExperience: nil, education: [], workHistory: [], website: nil,
+        linkedinURL: nil, githubURL: nil, portfolioURL: nil, avatarURL: nil, phone: nil, visibility: defaultVisibility,
+        createdAt: nil, updatedAt: nil)
+
+    /// The select list of every profile query, on the table's alias `p`: lists come as JSON text.
+    static let columns = """
+        p.headline, p.bio, to_jsonb(p.skills)::text, p.years_of_experience, p.education::text, p.work_history::text, \
+        p.website, p.linkedin_url, p.github_url, p.portfolio_url, p.avatar_url, p.phone, p.visibility, p.created_at, p.updated_at
+        """
+
+    init(headline: String?, bio: String?, skills: [String], yearsOfExperience: Int?, education: [ProfileEntry],
+         workHistory: [ProfileEntry], website: String?, linkedinURL: String?, githubURL: String?, portfolioURL: String?,
+         avatarURL: String?, phone: String?, visibility: String, createdAt: PostgresTimestamp?, updatedAt: PostgresTimestamp?) {
+        self.headline = headline
+        self.bio = bio
+        self.skills = skills
+        self.yearsOfExperience = yearsOfExperience
+        self.education = education
+        self.workHistory = workHistory
+        self.website = website
+        self.linkedinURL = linkedinURL
+        self.githubURL = githubURL
+        self.portfolioURL = portfolioURL
+        self.avatarURL = avatarURL
+        self.phone = phone
+        self.visibility = visibility
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+
+    init(_ row: PostgresRow) throws {
+        headline = row.string(0)
+        bio = row.string(1)
+        skills = try StoredJSON.strings(row.requiredString(2))
+        yearsOfExperience = try row.int(3)
+        education = try ProfileEntry.list(row.requiredString(4))
+        workHistory = try ProfileEntry.list(row.requiredString(5))
+        website = row.string(6)
+        linkedinURL = row.string(7)
+        githubURL = row.string(8)
+        portfolioURL = row.string(9)
+        avatarURL = row.string(10)
+        phone = row.string(11)
+        visibility = try row.requiredString(12)
+        createdAt = try row.timestamp(13)
+        updatedAt = try row.timestamp(14)
+    }
+
+    /// The fields that count towards completeness, by their API names, with whether each is filled (a list with
+    /// an item, a string that is not empty). `visibility` always has a value and does not count.
+    var filledFields: [(name: String, filled: Bool)] {
+        func has(_ text: String?) -> Bool { !(text ?? "").isEmpty }
+        return [
+            ("headline", has(headline)), ("bio", has(bio)), ("skills", !skills.isEmpty),
+            ("years_of_experience", yearsOfExperience != nil), ("education", !education.isEmpty),
+            ("work_history", !workHistory.isEmpty), ("website", has(website)), ("linkedin_url", has(linkedinURL)),
+            ("github_url", has(githubURL)), ("portfolio_url", has(portfolioURL)), ("avatar_url", has(avatarURL)),
+            ("phone", has(phone)),
+        ]
+    }
+
+    /// How complete the profile is: the missing fields by name, in the answer's order, and the share filled.
+    var completeness: ProfileCompleteness {
+        let fields = filledFields
+        let missing = fields.filter { !$0.filled }.map(\.name)
+        return ProfileCompleteness(missingFields: missing, percentage: (fields.count - missing.count) * 100 / fields.count)
+    }
+
+    /// A profile to describe `ProfileResponse` with and to show in the document.
+    static let example = ProfileRecord(
+        headline: "Senior backend engineer", bio: "Ten years of building APIs.", skills: ["Swift", "PostgreSQL"],
+        yearsOfExperience: 10, education: [.exampleEducation], workHistory: [.exampleWork], website: "https://example.com",
+        linkedinURL: "https://www.linkedin.com/in/example", githubURL: "https://github.com/example",
+        portfolioURL: nil, avatarURL: nil, phone: "+14155550123", visibility: "public",
+        createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0), updatedAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
+}
+
+/// Which profile fields are missing (`ProfileRecord.completeness`), for the stats endpoint.
+struct ProfileCompleteness: Equatable, Sendable {
+    let missingFields: [String]
+    /// Whole percent of the counted fields that are filled, rounded down.
+    let percentage: Int
+}
+
+/// One entry of a profile's education or work history; stored in a jsonb array with these keys.
+struct ProfileEntry: Equatable, Sendable {
+    let organisation: String
+    let title: String
+    /// `YYYY-MM-DD`.
+    let startDate: String
+    /// nil for a current entry; otherwise on or after `startDate`.
+    let endDate: String?
+    let description: String?
+
+    /// As stored (and as sent to the upsert).
+    var json: JSONValue {
+        .object([("organisation", .string(organisation)), ("title", .string(title)), ("start_date", .string(startDate)),
+                 ("end_date", .optional(endDate)), ("description", .optional(description))])
+    }
+
+    init(organisation: String, title: String, startDate: String, endDate: String?, description: String?) {
+        self.organisation = organisation
+        self.title = title
+        self.startDate = startDate
+        self.endDate = endDate
+        self.description = description
+    }
+
+    /// The entries of a stored jsonb array.
+    static func list(_ text: String) throws(PostgresError) -> [ProfileEntry] {
+        guard case .array(let items) = try StoredJSON.parse(text) else { throw PostgresError(kind: .decoding) }
+        return try items.map { item throws(PostgresError) in
+            guard case .string(let organisation)? = item["organisation"], case .string(let title)? = item["title"],
+                  case .string(let start)? = item["start_date"] else { throw PostgresError(kind: .decoding) }
+            return ProfileEntry(organisation: organisation, title: title, startDate: start,
+                                endDate: StoredJSON.optionalString(item["end_date"]), description: StoredJSON.optionalString(item["description"]))
+        }
+    }
+
+    static let exampleEducation = ProfileEntry(organisation: "Example University", title: "BSc Computer Science",
+                                               startDate: "2010-09-01", endDate: "2014-06-30", description: nil)
+    static let exampleWork = ProfileEntry(organisation: "Example Corp", title: "Backend Engineer", startDate: "2014-09-01",
+                                          endDate: nil, description: "APIs and databases.")
+}
