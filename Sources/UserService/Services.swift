@@ -18,6 +18,7 @@ final class Services {
     let profiles: ProfileRepository
     let preferences: PreferencesRepository
     let authenticator: Authenticator
+    let accountData: AccountDataRepository
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
@@ -39,6 +40,7 @@ final class Services {
         passwordChanges = PasswordChangeLimitRepository(database: database, limit: configuration.changePasswordMaxPerHour)
         profiles = ProfileRepository(database: database)
         preferences = PreferencesRepository(database: database)
+        accountData = AccountDataRepository(database: database)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

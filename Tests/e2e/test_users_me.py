@@ -1,5 +1,5 @@
 """/api/v1/users/me end to end through nginx: the seed's "Update Profile" example as written, and an account's deletion
-(a DELETE with a body, through nginx to the pool) ending every token at once. The handlers and their SQL (partial
+(a DELETE with a body, through nginx to the pool) ending every token at once, and the data export as an attachment. The handlers and their SQL (partial
 updates, refused fields, bounds, the cascade, the throttle, the race with a password change) are tested at the
 `Application` level in Tests/UserServiceTests/UsersMe*Tests.swift; which workers serve each route and its rate-limit
 group and no-store by the table-driven test_nginx_routes.py."""
@@ -67,3 +67,15 @@ def test_a_deletion_without_a_live_token_changes_nothing(stack):
     answer = requests.delete(stack.url("/api/v1/users/me"), json={"password": PASSWORD})
     assert answer.status_code == 401 and answer.headers["WWW-Authenticate"] == "Bearer"
     assert answer.json() == {"detail": "Not authenticated"}
+
+
+def test_the_export_is_an_attachment_through_nginx(stack, http):
+    user, tokens = new_user(http, stack)
+    response = http.get(stack.url("/api/v1/users/me/export"), headers=bearer(tokens))
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f'attachment; filename="user-service-export-{user["id"]}.json"'
+    assert response.headers["Cache-Control"] == "no-store"
+    export = response.json()
+    assert export["account"]["id"] == user["id"] and export["security_events"][0]["type"] == "data_export"
+    stats = http.get(stack.url("/api/v1/users/me/stats"), headers=bearer(tokens)).json()
+    assert stats["live_sessions"] == 1 and stats["logins"]["count"] == 1

@@ -13,6 +13,8 @@ struct SecurityEvent {
         case sessionRevoked = "session_revoked"
         /// Anonymised: no user, address or user agent (`DELETE /api/v1/users/me`).
         case accountDeleted = "account_deleted"
+        /// `GET /api/v1/users/me/export`.
+        case dataExport = "data_export"
 
         /// Position in the metrics' security-event counters.
         var metricsIndex: Int { Self.allCases.firstIndex(of: self)! }

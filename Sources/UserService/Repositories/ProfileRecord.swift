@@ -107,11 +107,7 @@ struct ProfileRecord: Equatable, Sendable {
     }
 
     /// How complete the profile is: the missing fields by name, in the answer's order, and the share filled.
-    var completeness: ProfileCompleteness {
-        let fields = filledFields
-        let missing = fields.filter { !$0.filled }.map(\.name)
-        return ProfileCompleteness(missingFields: missing, percentage: (fields.count - missing.count) * 100 / fields.count)
-    }
+    var completeness: ProfileCompleteness { ProfileCompleteness(filledFields) }
 
     /// A profile to describe `ProfileResponse` with and to show in the document.
     static let example = ProfileRecord(
@@ -127,6 +123,17 @@ struct ProfileCompleteness: Equatable, Sendable {
     let missingFields: [String]
     /// Whole percent of the counted fields that are filled, rounded down.
     let percentage: Int
+
+    init(missingFields: [String], percentage: Int) {
+        self.missingFields = missingFields
+        self.percentage = percentage
+    }
+
+    /// The missing ones of `fields` by name, in order, and the share filled.
+    init(_ fields: [(name: String, filled: Bool)]) {
+        missingFields = fields.filter { !$0.filled }.map(\.name)
+        percentage = fields.isEmpty ? 100 : (fields.count - missingFields.count) * 100 / fields.count
+    }
 }
 
 /// One entry of a profile's education or work history; stored in a jsonb array with these keys.

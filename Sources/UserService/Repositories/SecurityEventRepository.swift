@@ -29,6 +29,20 @@ struct SecurityEventRepository {
 
         static let example = EventRecord(id: 1, type: "login_success", ipAddress: "127.0.0.1", userAgent: "curl/7.88.1",
                                          createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
+
+        init(id: Int, type: String, ipAddress: String?, userAgent: String?, createdAt: PostgresTimestamp) {
+            self.id = id
+            self.type = type
+            self.ipAddress = ipAddress
+            self.userAgent = userAgent
+            self.createdAt = createdAt
+        }
+
+        /// From the columns `id, type, ip_address, user_agent, created_at`.
+        init(_ row: PostgresRow) throws {
+            guard let id = try row.int(0), let created = try row.timestamp(4) else { throw PostgresError(kind: .decoding) }
+            self.init(id: id, type: try row.requiredString(1), ipAddress: row.string(2), userAgent: row.string(3), createdAt: created)
+        }
     }
 
     struct Page {
@@ -42,11 +56,7 @@ struct SecurityEventRepository {
             let events = try connection.query("""
                 SELECT id, type, ip_address, user_agent, created_at FROM security_events WHERE user_id = $1
                 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
-                """, [userID, limit, offset]).rows.map { row in
-                guard let id = try row.int(0), let created = try row.timestamp(4) else { throw PostgresError(kind: .decoding) }
-                return EventRecord(id: id, type: try row.requiredString(1), ipAddress: row.string(2), userAgent: row.string(3),
-                                   createdAt: created)
-            }
+                """, [userID, limit, offset]).rows.map(EventRecord.init)
             return Page(events: events, total: total)
         }
     }

@@ -1,0 +1,81 @@
+import Postgres
+
+/// The SQL behind `/api/v1/users/me/stats` and `/export`: what the service holds about one account, read without
+/// any secret (no password hash, no token hash).
+struct AccountDataRepository {
+    let database: Database
+
+    struct Counts {
+        let accountAgeDays: Int
+        /// `login_success` events still held (security events are kept `SECURITY_EVENT_RETENTION_DAYS`).
+        let logins: Int
+        let liveSessions: Int
+    }
+
+    /// One round trip.
+    static let counts = PreparedStatement("account_counts", """
+        SELECT floor(extract(epoch FROM now() - u.created_at) / 86400)::int,
+               (SELECT count(*) FROM security_events e WHERE e.user_id = u.id AND e.type = 'login_success')::int,
+               (SELECT count(*) FROM user_sessions s
+                WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())::int
+        FROM users u WHERE u.id = $1
+        """)
+
+    func counts(userID: String) throws -> Counts? {
+        try database.withConnection(retry: true) { connection in
+            guard let row = try connection.query(Self.counts, [userID]).first else { return nil }
+            guard let age = try row.int(0), let logins = try row.int(1), let live = try row.int(2) else {
+                throw PostgresError(kind: .decoding)
+            }
+            return Counts(accountAgeDays: age, logins: logins, liveSessions: live)
+        }
+    }
+
+    /// A session as the export shows it: live, revoked or expired, never its refresh tokens.
+    struct SessionRecord {
+        let id: String
+        let userAgent: String?
+        let ipAddress: String?
+        let createdAt: PostgresTimestamp
+        let lastSeenAt: PostgresTimestamp
+        let expiresAt: PostgresTimestamp
+        let revokedAt: PostgresTimestamp?
+
+        static let example = SessionRecord(
+            id: "00000000-0000-0000-0000-000000000000", userAgent: "curl/7.88.1", ipAddress: "127.0.0.1",
+            createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0), lastSeenAt: PostgresTimestamp(microsecondsSinceEpoch: 0),
+            expiresAt: PostgresTimestamp(microsecondsSinceEpoch: 0), revokedAt: nil)
+    }
+
+    struct History {
+        /// The snapshot's time.
+        let at: PostgresTimestamp
+        let sessions: [SessionRecord]
+        let events: [SecurityEventRepository.EventRecord]
+    }
+
+    /// Every session row of the account and every security event, newest first, read in one snapshot.
+    func history(userID: String) throws -> History {
+        try database.withConnection(retry: true) { connection in
+            try connection.transaction { connection in
+                try connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                guard let at = try connection.query("SELECT now()").first?.timestamp(0) else { throw PostgresError(kind: .decoding) }
+                let sessions = try connection.query("""
+                    SELECT id, user_agent, ip_address, created_at, last_seen_at, expires_at, revoked_at FROM user_sessions
+                    WHERE user_id = $1 ORDER BY created_at DESC, id
+                    """, [userID]).rows.map { row in
+                    guard let created = try row.timestamp(3), let seen = try row.timestamp(4), let expires = try row.timestamp(5) else {
+                        throw PostgresError(kind: .decoding)
+                    }
+                    return SessionRecord(id: try row.requiredString(0), userAgent: row.string(1), ipAddress: row.string(2),
+                                         createdAt: created, lastSeenAt: seen, expiresAt: expires, revokedAt: try row.timestamp(6))
+                }
+                let events = try connection.query("""
+                    SELECT id, type, ip_address, user_agent, created_at FROM security_events WHERE user_id = $1
+                    ORDER BY created_at DESC, id DESC
+                    """, [userID]).rows.map(SecurityEventRepository.EventRecord.init)
+                return History(at: at, sessions: sessions, events: events)
+            }
+        }
+    }
+}
