@@ -11,7 +11,7 @@ import Testing
         #expect(response.status == .created)
         guard case .object(let members) = try #require(response.json) else { throw Failure("not an object: \(response.text)") }
         #expect(members.map(\.0) == ["id", "email", "username", "full_name", "current_title", "location", "is_active", "is_verified", "is_premium",
-                                     "created_at", "updated_at", "last_login"])
+                                     "premium_plan", "premium_expires_at", "created_at", "updated_at", "last_login"])
         let user = try #require(response.json)
         #expect(user["email"] == "mixed.case@example.com" && user["username"] == "Mixed_Case.1" && user["full_name"] == "Test User")
         #expect(user["is_active"] == true && user["is_verified"] == false && user["is_premium"] == false)

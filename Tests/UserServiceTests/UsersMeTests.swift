@@ -40,7 +40,7 @@ import Testing
             && body["location"] == "San Francisco, CA" && body["username"] == .string(user.username) && body["id"] == .string(user.id))
         guard case .object(let members) = body else { throw Failure("not an object: \(response.text)") }
         #expect(members.map(\.0) == ["id", "email", "username", "full_name", "current_title", "location", "is_active", "is_verified",
-                                     "is_premium", "created_at", "updated_at", "last_login"])
+                                     "is_premium", "premium_plan", "premium_expires_at", "created_at", "updated_at", "last_login"])
         #expect(try stored(service, user)[4] != agedAt)
         #expect(try #require(body["updated_at"]?.string) > #require(body["created_at"]?.string))
         // Both GETs answer the updated user, byte for byte the same.

@@ -19,6 +19,8 @@ struct UserResponse: ResponseModel {
         object.field("is_active", user.isActive)
         object.field("is_verified", user.isVerified)
         object.field("is_premium", user.isPremium)
+        object.field("premium_plan", user.premiumPlan)
+        object.field("premium_expires_at", user.premiumExpiresAt?.iso8601, format: "date-time")
         object.field("created_at", user.createdAt.iso8601, format: "date-time")
         object.field("updated_at", user.updatedAt.iso8601, format: "date-time")
         object.field("last_login", user.lastLogin?.iso8601, format: "date-time")

@@ -15,7 +15,7 @@ struct UpdateUserRequest: RequestModel {
     static let currentTitleMaxLength = 100
     static let locationMaxLength = 100
     /// The account's own facts and what an administrator owns: sent, each is a 422 naming it.
-    static let refusedFields = ["id", "email", "is_active", "is_verified", "is_premium", "is_admin", "created_at", "updated_at",
+    static let refusedFields = ["id", "email", "is_active", "is_verified", "is_premium", "premium_plan", "premium_expires_at", "is_admin", "created_at", "updated_at",
                                 "last_login", "hashed_password", "password"]
 
     let username: String?

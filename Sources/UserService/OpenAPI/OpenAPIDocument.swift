@@ -72,7 +72,7 @@ enum OpenAPIDocument {
                 description: error.status.reasonPhrase, contentType: "application/json", schema: .object(error.schema), schemas: &schemas)))
         }
         members.append(("responses", .object(responses.sorted { $0.0 < $1.0 })))
-        if route.access == .bearer { members.append(("security", .array([.object([(securityScheme, .array([]))])]))) }
+        if route.access != .anyone { members.append(("security", .array([.object([(securityScheme, .array([]))])]))) }
         return .object(members)
     }
 
@@ -98,7 +98,8 @@ enum OpenAPIDocument {
     /// Every error the route can answer: those its attributes imply, then the ones it declares (which win).
     static func errorResponses(_ route: Route) -> [ErrorResponse] {
         var errors: [ErrorResponse] = []
-        if route.access == .bearer { errors.append(.unauthorized) }
+        if route.access != .anyone { errors.append(.unauthorized) }
+        if route.access == .premium || route.access == .admin { errors.append(.forbidden) }
         if route.isPrivate { errors.append(.forbidden) }
         errors.append(ErrorResponse(.contentTooLarge))  // a declared body over MAX_BODY_BYTES, on any route
         if route.requestBody != nil || !route.queryParameters.isEmpty { errors.append(.validation) }
@@ -108,7 +109,9 @@ enum OpenAPIDocument {
             errors.removeAll { $0.status == declared.status }
             errors.append(declared)
         }
-        return errors
+        // One answer per status: the first of each (a declared one replaced the implied ones above).
+        var seen = Set<Int>()
+        return errors.filter { seen.insert($0.status.code).inserted }
     }
 }
 

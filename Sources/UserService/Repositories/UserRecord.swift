@@ -3,9 +3,11 @@ import Postgres
 /// An account as clients see it (never the password hash). Read from the columns `UserRecord.columns` lists.
 struct UserRecord {
     /// The select list every user query uses, prefixed with the users table's alias `u`.
-    static let columns = "u.id, u.email, u.username, u.full_name, u.is_active, u.is_verified, u.is_premium, u.created_at, u.updated_at, u.last_login, "
-        + "u.current_title, u.location"
-    static let columnCount = 12
+    /// `is_premium` is computed: premium lapses at `premium_expires_at` by itself, in every answer and every check.
+    static let columns = "u.id, u.email, u.username, u.full_name, u.is_active, u.is_verified, "
+        + "coalesce(u.premium_expires_at > now(), false), u.created_at, u.updated_at, u.last_login, "
+        + "u.current_title, u.location, u.is_admin, u.premium_plan, u.premium_expires_at"
+    static let columnCount = 15
 
     let id: String
     let email: String
@@ -19,10 +21,15 @@ struct UserRecord {
     let lastLogin: PostgresTimestamp?
     let currentTitle: String?
     let location: String?
+    let isAdmin: Bool
+    /// `monthly` or `yearly` while premium lasts; with its expiry, nil for a basic account (or one that lapsed).
+    let premiumPlan: String?
+    let premiumExpiresAt: PostgresTimestamp?
 
     init(id: String, email: String, username: String, fullName: String?, isActive: Bool, isVerified: Bool, isPremium: Bool,
          createdAt: PostgresTimestamp, updatedAt: PostgresTimestamp, lastLogin: PostgresTimestamp?,
-         currentTitle: String? = nil, location: String? = nil) {
+         currentTitle: String? = nil, location: String? = nil, isAdmin: Bool = false, premiumPlan: String? = nil,
+         premiumExpiresAt: PostgresTimestamp? = nil) {
         self.id = id
         self.email = email
         self.username = username
@@ -35,6 +42,9 @@ struct UserRecord {
         self.lastLogin = lastLogin
         self.currentTitle = currentTitle
         self.location = location
+        self.isAdmin = isAdmin
+        self.premiumPlan = premiumPlan
+        self.premiumExpiresAt = premiumExpiresAt
     }
 
     /// Reads the user from `row`, starting at column `offset`.
@@ -54,6 +64,10 @@ struct UserRecord {
         lastLogin = try row.timestamp(offset + 9)
         currentTitle = row.string(offset + 10)
         location = row.string(offset + 11)
+        isAdmin = try row.bool(offset + 12) ?? false
+        // A lapsed subscription reads as none.
+        premiumPlan = isPremium ? row.string(offset + 13) : nil
+        premiumExpiresAt = isPremium ? try row.timestamp(offset + 14) : nil
     }
 
     /// A user to describe `UserResponse` with.

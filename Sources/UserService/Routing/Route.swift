@@ -7,6 +7,20 @@ struct Route: Sendable {
         case anyone
         /// A bearer access token of a live session.
         case bearer
+        /// A live session of an account whose premium has not lapsed.
+        case premium
+        /// A live session of an administrator.
+        case admin
+
+        /// The caller may go on; checked in the query that loads the session (the user's row as it is now), never
+        /// from the token's claims, so a downgrade or a revoked role holds from the next request.
+        func authorize(_ caller: Caller) throws(APIError) {
+            switch self {
+            case .anyone, .bearer: return
+            case .premium: if !caller.user.isPremium { throw APIError(.forbidden, "Premium subscription required") }
+            case .admin: if !caller.user.isAdmin { throw APIError(.forbidden, "Administrator privileges required") }
+            }
+        }
     }
 
     /// Which workers serve it: the password workers run bcrypt, so nothing else queues behind it.
@@ -58,6 +72,8 @@ struct Route: Sendable {
         var noStore: Bool?
         var usesDatabase = true
         var errors: [ErrorResponse] = []
+        /// `.premium` or `.admin` for a route whose handler takes a `Caller`.
+        var access: Access = .bearer
     }
 }
 
@@ -93,6 +109,7 @@ extension Route {
     ) {
         // A route on the password workers hashes passwords: it is in the strict group too, or a client could run
         // bcrypt at the general rate.
+        precondition(access != .anyone || options.access == .bearer, "\(method) \(path): a premium or admin route's handler takes a Caller")
         precondition(options.workers != .password || options.rateGroup == .strict, "\(method) \(path): password workers need the strict rate group")
         self.method = method
         self.path = path
@@ -103,7 +120,7 @@ extension Route {
         workers = options.workers
         rateGroup = options.rateGroup
         noStore = options.noStore ?? tag.noStore
-        usesDatabase = options.usesDatabase || access == .bearer
+        usesDatabase = options.usesDatabase || access != .anyone
         status = options.status
         requestBody = input?.requestBody
         queryParameters = input?.queryParameters ?? []
@@ -142,9 +159,10 @@ extension Route {
         _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, _ options: Options = Options(),
         handler: @escaping @Sendable (Routes.Controllers) -> (Caller, RequestContext) throws -> Response
     ) {
-        self.init(method, path, summary, tag: tag, access: .bearer, input: nil, response: Response.self, options: options) {
+        self.init(method, path, summary, tag: tag, access: options.access, input: nil, response: Response.self, options: options) {
             controllers, context in
             let caller = try controllers.authenticator.authenticate(context.request)
+            try options.access.authorize(caller)
             return try handler(controllers)(caller, context).httpResponse(status: options.status)
         }
     }
@@ -155,9 +173,10 @@ extension Route {
         _ method: HTTPMethod, _ path: String, _ summary: String, tag: Tag, _ options: Options = Options(),
         handler: @escaping @Sendable (Routes.Controllers) -> (Caller, RequestContext, Input) throws -> Response
     ) {
-        self.init(method, path, summary, tag: tag, access: .bearer, input: Input.self, response: Response.self, options: options) {
+        self.init(method, path, summary, tag: tag, access: options.access, input: Input.self, response: Response.self, options: options) {
             controllers, context in
             let caller = try controllers.authenticator.authenticate(context.request)
+            try options.access.authorize(caller)
             return try handler(controllers)(caller, context, try Input.read(from: context, rules: controllers.passwordRules)).httpResponse(status: options.status)
         }
     }
