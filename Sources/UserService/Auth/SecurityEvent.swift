@@ -15,6 +15,22 @@ struct SecurityEvent {
         case accountDeleted = "account_deleted"
         /// `GET /api/v1/users/me/export`.
         case dataExport = "data_export"
+        case premiumUpgraded = "premium_upgraded"
+        case premiumDowngraded = "premium_downgraded"
+        /// An administrator's actions on an account (`actorID`: the administrator; nil from the command line).
+        case adminActivated = "admin_activated"
+        case adminDeactivated = "admin_deactivated"
+        case adminVerified = "admin_verified"
+        case adminUnverified = "admin_unverified"
+        case adminPremiumGranted = "admin_premium_granted"
+        case adminPremiumEnded = "admin_premium_ended"
+        case adminSessionsRevoked = "admin_sessions_revoked"
+        /// Anonymised like `accountDeleted`, but for the actor.
+        case adminDeleted = "admin_deleted"
+        case adminPromoted = "admin_promoted"
+        case adminDemoted = "admin_demoted"
+        /// `user-service users import`.
+        case accountImported = "account_imported"
 
         /// Position in the metrics' security-event counters.
         var metricsIndex: Int { Self.allCases.firstIndex(of: self)! }
@@ -22,12 +38,15 @@ struct SecurityEvent {
 
     let kind: Kind
     let userID: String?
+    /// Who did it, when not the account's owner (an administrator).
+    let actorID: String?
     let ipAddress: String?
     let userAgent: String?
 
-    init(_ kind: Kind, userID: String?, request: HTTPRequest) {
+    init(_ kind: Kind, userID: String?, actorID: String? = nil, request: HTTPRequest) {
         self.kind = kind
         self.userID = userID
+        self.actorID = actorID
         // Truncated, never refused, in the unit the columns' limits count: code points, as PostgreSQL's length().
         ipAddress = request.remoteAddress?.prefix(codePoints: 64)
         userAgent = request.userAgent?.prefix(codePoints: 512)
@@ -35,9 +54,10 @@ struct SecurityEvent {
 
     /// An event that names nobody: no user, and no address or user agent either (with the time, they could
     /// point back to the person).
-    init(anonymised kind: Kind) {
+    init(anonymised kind: Kind, actorID: String? = nil) {
         self.kind = kind
         userID = nil
+        self.actorID = actorID
         ipAddress = nil
         userAgent = nil
     }

@@ -5,11 +5,11 @@ struct SecurityEventRepository {
     let database: Database
     let metrics: ServiceMetrics
 
-    static let insertSQL = "INSERT INTO security_events (user_id, type, ip_address, user_agent) VALUES ($1, $2, $3, $4)"
+    static let insertSQL = "INSERT INTO security_events (user_id, type, ip_address, user_agent, actor_id) VALUES ($1, $2, $3, $4, $5)"
 
     /// Records `event` on `connection` (inside the caller's transaction) and counts it once that commits.
     func record(_ event: SecurityEvent, on connection: PostgresConnection) throws {
-        try connection.query(Self.insertSQL, [event.userID, event.kind.rawValue, event.ipAddress, event.userAgent])
+        try connection.query(Self.insertSQL, [event.userID, event.kind.rawValue, event.ipAddress, event.userAgent, event.actorID])
     }
 
     /// Records an event that stands alone (a failed or throttled login).
