@@ -29,10 +29,16 @@ public final class Database {
         }
     }
 
-    /// Runs `body` in one transaction. A broken connection is never retried here: the outcome is unknown.
+    /// Runs `body` in one transaction. A broken connection is never retried here: the outcome is unknown. A
+    /// transaction PostgreSQL chose to roll back whole — a deadlock's victim, a serialization failure — changed
+    /// nothing and is run once more.
     @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
-        try withConnection { try $0.transaction(body) }
+        do {
+            return try withConnection { try $0.transaction(body) }
+        } catch let error as PostgresError where error.sqlState == .deadlockDetected || error.sqlState == .serializationFailure {
+            return try withConnection { try $0.transaction(body) }
+        }
     }
 
     /// The connection, checked before each use with one non-blocking read (`isAlive`, no round trip): one the

@@ -58,4 +58,6 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public static let notNullViolation = SQLState("23502")
     public static let checkViolation = SQLState("23514")
     public static let queryCanceled = SQLState("57014")
+    public static let deadlockDetected = SQLState("40P01")
+    public static let serializationFailure = SQLState("40001")
 }

@@ -38,7 +38,8 @@ enum Routes {
         Route(.delete, "/api/v1/users/me", "Delete the account and everything that names it", tag: .users,
               .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .tooManyRequests])) { $0.users.delete },
         Route(.get, "/api/v1/users/me/stats", "Account age, logins, sessions, profile completeness", tag: .users) { $0.users.stats },
-        Route(.get, "/api/v1/users/me/export", "Everything held about the account, as one JSON attachment", tag: .users) { $0.users.export },
+        Route(.get, "/api/v1/users/me/export", "Everything held about the account, as one JSON attachment", tag: .users,
+              .init(rateGroup: .strict)) { $0.users.export },
 
         Route(.get, "/api/v1/users/me/profile", "The caller's extended profile (the defaults until one is saved)", tag: .users) { $0.profile.show },
         Route(.put, "/api/v1/users/me/profile", "Change the extended profile: fields not sent are kept, null clears one",

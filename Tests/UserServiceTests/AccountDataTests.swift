@@ -7,6 +7,8 @@ import Testing
 @Suite struct AccountDataTests {
     @Test func statsCountWhatTheAccountHas() throws {
         let service = try TestService()
+        let (stranger, _) = try service.newUser()  // its logins and sessions are not the caller's
+        _ = try service.login(stranger.email)
         let (user, tokens) = try service.newUser()
         _ = try service.login(user.email)
         let other = try service.login(user.username)
@@ -16,6 +18,9 @@ import Testing
         var stats = try #require(service.get("/api/v1/users/me/stats", tokens).json)
         #expect(stats["account_age_days"] == 10)
         #expect(stats["logins"] == .object([("count", 3), ("within_days", 90)]))
+        // Logins older than the events' retention are not counted, whether or not cleanup has run.
+        try service.shift("security_events", ["created_at"], by: 91 * 86400, where: "user_id = '\(user.id)' AND type = 'login_success' AND id = (SELECT min(id) FROM security_events WHERE user_id = '\(user.id)')")
+        #expect(service.get("/api/v1/users/me/stats", tokens).json?["logins"]?["count"] == 2)
         #expect(stats["live_sessions"] == 2)
         #expect(stats["is_verified"] == false && stats["is_premium"] == false)
         #expect(stats["last_login"]?.string != nil)
@@ -33,6 +38,10 @@ import Testing
 
     @Test func theExportHoldsEverythingAndNoSecret() throws {
         let service = try TestService()
+        // Another account with everything an export could show: none of it may appear.
+        let (stranger, strangerTokens) = try service.newUser()
+        try service.saved("/api/v1/users/me/profile", strangerTokens, [("bio", "Stranger's bio")])
+        try service.saved("/api/v1/users/me/preferences", strangerTokens, [("desired_titles", .array(["Stranger"]))])
         let (user, tokens) = try service.newUser()
         let second = try service.login(user.username)
         service.request("POST", "/api/v1/auth/logout", token: second.access)
@@ -62,6 +71,7 @@ import Testing
         for secret in hashes + [tokens.access, tokens.refresh, second.access, second.refresh, TestService.password] {
             #expect(!response.text.contains(secret))
         }
+        for value in [stranger.id, stranger.email, stranger.username, "Stranger"] { #expect(!response.text.contains(value), "\(value)") }
         for word in ["password", "hash", "secret", "token"] { #expect(!Self.keys(export).contains { $0.lowercased().contains(word) }, "\(word)") }
     }
 

@@ -122,4 +122,25 @@ import Testing
         #expect(try deletion.response().status == .ok)
         #expect(try service.count("SELECT count(*) FROM users WHERE id = $1", [user.id]) == 0)
     }
+
+    /// A login whose password was checked while the account was being deleted: it opens no session and fails as a
+    /// wrong password would — its failure event cannot name the account that is gone, and that is no 500.
+    @Test func aLoginRacingTheDeletionFailsCleanly() throws {
+        let service = try TestService()
+        let user = try service.register()
+        try service.database.query("BEGIN")
+        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let holder = try #require(try service.database.query("SELECT pg_backend_pid()").first?.int(0))
+        let login = try SecondWorker(service.configuration, TestService.httpRequest(
+            "POST", "/api/v1/auth/login", json: .object([("email", .string(user.email)), ("password", .string(TestService.password))])))
+        let deadline = Clock.nanoseconds() + 10_000_000_000
+        while try service.count("SELECT count(*) FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))", [holder]) == 0 {
+            try #require(Clock.nanoseconds() < deadline, "the login never waited for the user's row")
+        }
+        try service.database.query("DELETE FROM users WHERE id = $1", [user.id])
+        try service.database.query("COMMIT")
+        let response = try login.response()
+        #expect(response.status == .unauthorized)
+        #expect(try service.count("SELECT count(*) FROM user_sessions") == 0)
+    }
 }

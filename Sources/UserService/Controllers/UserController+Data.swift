@@ -7,7 +7,9 @@ extension UserController {
     // MARK: GET /users/me/stats
 
     func stats(_ caller: Caller, _ context: RequestContext) throws -> AccountStats {
-        guard let counts = try services.accountData.counts(userID: caller.user.id) else { throw APIError.unauthorized() }
+        guard let counts = try services.accountData.counts(userID: caller.user.id,
+                                                           loginWindowDays: services.configuration.securityEventRetentionDays)
+        else { throw APIError.unauthorized() }
         let profile = try services.profiles.find(userID: caller.user.id) ?? .empty
         return AccountStats(user: caller.user, counts: counts, loginWindowDays: services.configuration.securityEventRetentionDays,
                             completeness: Self.completeness(caller.user, profile))
@@ -27,10 +29,7 @@ extension UserController {
         // Recorded first: an export that could not be recorded is not handed out.
         try services.events.record(SecurityEvent(.dataExport, userID: userID, request: context.request))
         let history = try services.accountData.history(userID: userID)
-        return AccountExport(
-            exportedAt: history.at.iso8601, user: caller.user,
-            profile: try services.profiles.find(userID: userID) ?? .empty,
-            preferences: try services.preferences.find(userID: userID) ?? .empty,
-            sessions: history.sessions, events: history.events)
+        return AccountExport(exportedAt: history.at.iso8601, user: caller.user, profile: history.profile ?? .empty,
+                             preferences: history.preferences ?? .empty, sessions: history.sessions, events: history.events)
     }
 }

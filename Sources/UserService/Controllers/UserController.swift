@@ -21,12 +21,12 @@ struct UserController {
     // MARK: DELETE /users/me
 
     func delete(_ caller: Caller, _ context: RequestContext, _ body: DeleteAccountRequest) throws -> AccountDeleted {
-        // A wrong password counts against the same throttle as a login with the account's email, before any check.
+        // Deleted meanwhile (another device's deletion won): as a revoked session, and nothing counted.
+        guard let hash = try services.users.hashedPassword(userID: caller.user.id) else { throw APIError.unauthorized() }
+        // A wrong password counts against the same throttle as a login with the account's email, before bcrypt.
         if let wait = try services.throttle.attempt(caller.user.email) { throw AuthController.throttled(retryAfter: wait) }
         // bcrypt outside any transaction: the deletion below holds no lock while the password is checked.
-        guard let hash = try services.users.hashedPassword(userID: caller.user.id),
-              services.hasher.verify(body.password, hash: hash)
-        else { throw APIError(.badRequest, "Incorrect password") }
+        guard services.hasher.verify(body.password, hash: hash) else { throw APIError(.badRequest, "Incorrect password") }
         try services.throttle.reset(caller.user.email)
         // Only if the hash is still the one just checked: a password change committed meanwhile wins, and this
         // request fails as a revoked session would.

@@ -19,6 +19,8 @@ enum ConstraintErrors {
         // The account was deleted between the token check and the write: as for any token of a deleted account.
         "user_profiles_user_id_fkey": APIError.unauthorized(),
         "user_preferences_user_id_fkey": APIError.unauthorized(),
+        // An event of an account deleted meanwhile (a login or an export racing the account's deletion).
+        "security_events_user_id_fkey": APIError.unauthorized(),
     ]
 
     /// Constraints that check the client's input against what is stored (which the request alone cannot): answered
@@ -30,6 +32,10 @@ enum ConstraintErrors {
     /// The client-facing error for a database failure (a 422 list or a fixed `detail`), or nil for a 500.
     static func clientError(for error: PostgresError) -> (any HTTPResponseError)? {
         if let constraint = error.constraint, let issue = validationIssues[constraint] { return ValidationError([issue]) }
+        // Any other CHECK a body could still trip: FastAPI's 422 list, naming the body (never PostgreSQL's message).
+        if error.sqlState == .checkViolation, error.constraint.map({ details[$0] == nil }) ?? true {
+            return ValidationError([ValidationIssue(location: ["body"], message: "Value error, a value is not accepted", type: "value_error")])
+        }
         return apiError(for: error)
     }
 

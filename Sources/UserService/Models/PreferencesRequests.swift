@@ -25,7 +25,6 @@ struct PreferencesUpdate: RequestModel {
     init(reading body: inout FieldReader) {
         typealias Record = PreferencesRecord
         let text = FieldRule.string(maxLength: Record.Bounds.listItem, minLength: 1)
-        body.refuse(["user_id", "created_at", "updated_at"])
         var sent = SentFields()
         sent.add("desired_titles", body.patch("desired_titles", .list(text, maxItems: Record.Bounds.listItems)))
         sent.add("preferred_locations", body.patch("preferred_locations", .list(text, maxItems: Record.Bounds.listItems)))
@@ -48,6 +47,7 @@ struct PreferencesUpdate: RequestModel {
         sent.add("available_from", body.patch("available_from", .date))
         sent.add("job_alerts", body.update("job_alerts", .boolean))
         sent.add("alert_frequency", body.update("alert_frequency", .oneOf(Record.alertFrequencies)))
+        body.refuseUndeclared()
         self.sent = sent
     }
 

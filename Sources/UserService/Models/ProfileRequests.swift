@@ -18,10 +18,9 @@ struct ProfileUpdate: RequestModel {
 
     init(reading body: inout FieldReader) {
         typealias Bounds = ProfileRecord.Bounds
-        body.refuse(["user_id", "created_at", "updated_at"])
         var sent = SentFields()
-        sent.add("headline", body.patch("headline", .string(maxLength: Bounds.headline)))
-        sent.add("bio", body.patch("bio", .string(maxLength: Bounds.bio)))
+        sent.add("headline", body.patch("headline", .string(maxLength: Bounds.headline)).emptyCleared)
+        sent.add("bio", body.patch("bio", .string(maxLength: Bounds.bio)).emptyCleared)
         sent.add("skills", body.patch("skills", .list(.string(maxLength: Bounds.skill, minLength: 1), maxItems: Bounds.skills)))
         sent.add("years_of_experience", body.patch("years_of_experience", .integer(Bounds.yearsOfExperience)))
         for field in ["education", "work_history"] {
@@ -34,6 +33,7 @@ struct ProfileUpdate: RequestModel {
         }
         sent.add("phone", body.patch("phone", .matching(ProfileRecord.phonePattern, maxLength: Bounds.phone, Self.isE164)))
         sent.add("visibility", body.update("visibility", .oneOf(ProfileRecord.visibilities)))
+        body.refuseUndeclared()
         self.sent = sent
     }
 
@@ -56,7 +56,7 @@ struct ProfileEntryInput: RequestModel {
         let title = body.required("title", .string(maxLength: Bounds.title, minLength: 1), placeholder: "")
         let start = body.required("start_date", .date, placeholder: "")
         let end = body.optional("end_date", .date)
-        let description = body.optional("description", .string(maxLength: Bounds.description))
+        let description = body.optional("description", .string(maxLength: Bounds.description)).flatMap { $0.isEmpty ? nil : $0 }
         // Both `YYYY-MM-DD` with four-digit years: compared as text, they compare as dates.
         if body.wasRead("start_date"), let end, end < start {
             body.fail("end_date", "Value error, end_date must be on or after start_date")

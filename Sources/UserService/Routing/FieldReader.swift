@@ -12,7 +12,10 @@ struct FieldReader {
     private let location: [JSONValue]
     private(set) var issues: [ValidationIssue] = []
     private(set) var properties: [ObjectSchema.Property] = []
+    /// Whether members the model did not declare are refused (`refuseUndeclared`).
+    private(set) var isClosed = false
     private var readFields: Set<String> = []
+    private var declaredFields: Set<String> = []
 
     /// Reads the members of `object`, a body parsed by `RequestBody`; new passwords are checked against `rules`.
     init(body object: JSONValue, rules: PasswordRules?) {
@@ -80,10 +83,12 @@ struct FieldReader {
         return apply(rule, field, raw)
     }
 
-    /// Members that must not be sent here (fields the caller does not own): each one present is a 422 naming it,
-    /// never silently ignored. Not part of the schema.
-    mutating func refuse(_ fields: [String]) {
-        for field in fields where object?[field] != nil {
+    /// Called after every field is declared: any other member is a 422 naming it (Pydantic's `extra="forbid"`),
+    /// so a field the caller does not own — or one a later release adds — is never silently ignored.
+    mutating func refuseUndeclared() {
+        isClosed = true
+        guard case .object(let members)? = object else { return }
+        for (field, _) in members where !declaredFields.contains(field) {
             fail(field, "Extra inputs are not permitted", type: "extra_forbidden")
         }
     }
@@ -113,6 +118,7 @@ struct FieldReader {
     }
 
     private mutating func declare(_ field: String, _ schema: @autoclosure () -> Schema, required: Bool) {
+        declaredFields.insert(field)
         if isDescribing { properties.append(.init(name: field, schema: schema(), required: required)) }
     }
 
@@ -136,6 +142,14 @@ enum Patch<Value> {
 
 extension Patch: Equatable where Value: Equatable {}
 
+extension Patch where Value == String {
+    /// `""` clears the field as `null` does: a field never set or cleared is null, never "".
+    var emptyCleared: Patch {
+        if case .value("") = self { return .null }
+        return self
+    }
+}
+
 /// A request body's type: its fields, read (and described) by `init(reading:)`.
 protocol RequestModel: RouteInput {
     /// The schema's name in the OpenAPI document.
@@ -151,7 +165,7 @@ extension RequestModel {
     static var schema: ObjectSchema {
         var reader = FieldReader.describing()
         _ = Self(reading: &reader)
-        return ObjectSchema(name: schemaName, properties: reader.properties)
+        return ObjectSchema(name: schemaName, properties: reader.properties, closed: reader.isClosed)
     }
 
 }

@@ -61,14 +61,16 @@ extension FieldRule where Value == String {
     /// An `http` or `https` URL with a host, at most `maxLength` code points.
     static func httpURL(maxLength: Int = 2048) -> FieldRule {
         string(maxLength: maxLength, format: "uri").checked { text, location, issues in
-            let lowered = text.lowercased()
-            guard let scheme = ["https://", "http://"].first(where: lowered.hasPrefix) else {
+            // Bytes, as the table's CHECK (`~* '^https?://[^/?#]'`) sees them: a combining mark after "?" is not a host.
+            let bytes = Array(text.utf8)
+            let lowered = bytes.prefix(8).map { (65...90).contains($0) ? $0 + 32 : $0 }
+            guard let scheme = [Array("https://".utf8), Array("http://".utf8)].first(where: { lowered.starts(with: $0) }) else {
                 issues.append(ValidationIssue(location: location, message: "URL scheme should be 'http' or 'https'", type: "url_scheme",
                                               context: .object([("expected_schemes", "'http' or 'https'")])))
                 return false
             }
-            let host = lowered.dropFirst(scheme.count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-            guard !host.isEmpty, !host.contains(where: { $0.isWhitespace }) else {
+            let host = bytes.dropFirst(scheme.count).prefix { $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "?") && $0 != UInt8(ascii: "#") }
+            guard !host.isEmpty, !host.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
                 issues.append(ValidationIssue(location: location, message: "Input should be a valid URL, empty host", type: "url_parsing",
                                               context: .object([("error", "empty host")])))
                 return false
@@ -80,9 +82,14 @@ extension FieldRule where Value == String {
     /// A calendar date `YYYY-MM-DD`.
     static var date: FieldRule {
         string(maxLength: 10, format: "date").checked { text, location, issues in
+            // Exactly `DDDD-DD-DD` in ASCII digits (Int() alone would take "+1", and counting characters would take
+            // other scripts' digits): what PostgreSQL's date type then reads the same way.
+            let bytes = Array(text.utf8)
+            let shaped = bytes.count == 10 && bytes.enumerated().allSatisfy { index, byte in
+                index == 4 || index == 7 ? byte == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            }
             let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-            if parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-               let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            if shaped, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
                (1...9999).contains(year), (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) {
                 return true
             }

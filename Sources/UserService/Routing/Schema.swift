@@ -63,12 +63,15 @@ struct ObjectSchema: Equatable, Sendable {
 
     let name: String
     let properties: [Property]
+    /// Members other than `properties` are refused (a 422 naming each), not ignored.
+    var closed = false
 
     func json(components: inout [String: JSONValue]) -> JSONValue {
         var members: [(String, JSONValue)] = [("title", .string(name)), ("type", "object")]
         members.append(("properties", .object(properties.map { ($0.name, $0.schema.json(components: &components)) })))
         let required = properties.filter(\.required).map { JSONValue.string($0.name) }
         if !required.isEmpty { members.append(("required", .array(required))) }
+        if closed { members.append(("additionalProperties", false)) }
         return .object(members)
     }
 }
