@@ -58,7 +58,7 @@ struct AccountExport: ResponseModel {
     let user: UserRecord
     let profile: ProfileRecord
     let preferences: PreferencesRecord
-    let sessions: [AccountDataRepository.SessionRecord]
+    let sessions: [SessionRepository.SessionInfo]
     let events: [SecurityEventRepository.EventRecord]
 
     func write(to object: inout FieldWriter) {
@@ -80,15 +80,10 @@ struct AccountExport: ResponseModel {
 struct ExportedSession: ResponseModel {
     static let schemaName = "ExportedSession"
     static let example = ExportedSession(session: .example)
-    let session: AccountDataRepository.SessionRecord
+    let session: SessionRepository.SessionInfo
 
     func write(to object: inout FieldWriter) {
-        object.field("id", session.id, format: "uuid")
-        object.field("user_agent", session.userAgent)
-        object.field("ip_address", session.ipAddress)
-        object.field("created_at", session.createdAt.iso8601, format: "date-time")
-        object.field("last_activity", session.lastSeenAt.iso8601, format: "date-time")
-        object.field("expires_at", session.expiresAt.iso8601, format: "date-time")
+        session.writeDevice(to: &object)
         object.field("revoked_at", session.revokedAt?.iso8601, format: "date-time")
     }
 }

@@ -60,14 +60,21 @@ struct SessionResponse: ResponseModel {
     let isCurrent: Bool
 
     func write(to object: inout FieldWriter) {
-        object.field("id", session.id, format: "uuid")
-        object.field("user_agent", session.userAgent)
-        object.field("ip_address", session.ipAddress)
-        object.field("created_at", session.createdAt.iso8601, format: "date-time")
-        object.field("last_activity", session.lastSeenAt.iso8601, format: "date-time")
-        object.field("expires_at", session.expiresAt.iso8601, format: "date-time")
+        session.writeDevice(to: &object)
         object.field("is_active", true)
         object.field("is_current", isCurrent)
+    }
+}
+
+extension SessionRepository.SessionInfo {
+    /// What every answer about a session shows: its id, device, address and times.
+    func writeDevice(to object: inout FieldWriter) {
+        object.field("id", id, format: "uuid")
+        object.field("user_agent", userAgent)
+        object.field("ip_address", ipAddress)
+        object.field("created_at", createdAt.iso8601, format: "date-time")
+        object.field("last_activity", lastSeenAt.iso8601, format: "date-time")
+        object.field("expires_at", expiresAt.iso8601, format: "date-time")
     }
 }
 

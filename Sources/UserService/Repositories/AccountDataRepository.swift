@@ -33,22 +33,6 @@ struct AccountDataRepository {
         }
     }
 
-    /// A session as the export shows it: live, revoked or expired, never its refresh tokens.
-    struct SessionRecord {
-        let id: String
-        let userAgent: String?
-        let ipAddress: String?
-        let createdAt: PostgresTimestamp
-        let lastSeenAt: PostgresTimestamp
-        let expiresAt: PostgresTimestamp
-        let revokedAt: PostgresTimestamp?
-
-        static let example = SessionRecord(
-            id: "00000000-0000-0000-0000-000000000000", userAgent: "curl/7.88.1", ipAddress: "127.0.0.1",
-            createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0), lastSeenAt: PostgresTimestamp(microsecondsSinceEpoch: 0),
-            expiresAt: PostgresTimestamp(microsecondsSinceEpoch: 0), revokedAt: nil)
-    }
-
     /// The most sessions and events an export holds (the newest): an export costs memory and time in proportion to
     /// them, and each export adds an event of its own.
     static let exportLimit = 10_000
@@ -58,7 +42,7 @@ struct AccountDataRepository {
         let at: PostgresTimestamp
         let profile: ProfileRecord?
         let preferences: PreferencesRecord?
-        let sessions: [SessionRecord]
+        let sessions: [SessionRepository.SessionInfo]
         let events: [SecurityEventRepository.EventRecord]
     }
 
@@ -72,15 +56,9 @@ struct AccountDataRepository {
                 let profile = try connection.query(ProfileRepository.byUser, [userID]).first.map(ProfileRecord.init)
                 let preferences = try connection.query(PreferencesRepository.byUser, [userID]).first.map(PreferencesRecord.init)
                 let sessions = try connection.query("""
-                    SELECT id, user_agent, ip_address, created_at, last_seen_at, expires_at, revoked_at FROM user_sessions
+                    SELECT \(SessionRepository.SessionInfo.columns) FROM user_sessions
                     WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2
-                    """, [userID, Self.exportLimit]).rows.map { row in
-                    guard let created = try row.timestamp(3), let seen = try row.timestamp(4), let expires = try row.timestamp(5) else {
-                        throw PostgresError(kind: .decoding)
-                    }
-                    return SessionRecord(id: try row.requiredString(0), userAgent: row.string(1), ipAddress: row.string(2),
-                                         createdAt: created, lastSeenAt: seen, expiresAt: expires, revokedAt: try row.timestamp(6))
-                }
+                    """, [userID, Self.exportLimit]).rows.map(SessionRepository.SessionInfo.init)
                 let events = try connection.query("""
                     SELECT id, type, ip_address, user_agent, created_at FROM security_events WHERE user_id = $1
                     ORDER BY created_at DESC, id DESC LIMIT $2

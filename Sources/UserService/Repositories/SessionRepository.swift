@@ -161,25 +161,42 @@ struct SessionRepository {
         let createdAt: PostgresTimestamp
         let lastSeenAt: PostgresTimestamp
         let expiresAt: PostgresTimestamp
+        let revokedAt: PostgresTimestamp?
+
+        /// The columns `SessionInfo.init(_:)` reads, in its order.
+        static let columns = "id, user_agent, ip_address, created_at, last_seen_at, expires_at, revoked_at"
 
         static let example = SessionInfo(
             id: "00000000-0000-0000-0000-000000000000", userAgent: "curl/7.88.1", ipAddress: "127.0.0.1",
             createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0), lastSeenAt: PostgresTimestamp(microsecondsSinceEpoch: 0),
-            expiresAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
+            expiresAt: PostgresTimestamp(microsecondsSinceEpoch: 0), revokedAt: nil)
+
+        init(id: String, userAgent: String?, ipAddress: String?, createdAt: PostgresTimestamp, lastSeenAt: PostgresTimestamp,
+             expiresAt: PostgresTimestamp, revokedAt: PostgresTimestamp?) {
+            self.id = id
+            self.userAgent = userAgent
+            self.ipAddress = ipAddress
+            self.createdAt = createdAt
+            self.lastSeenAt = lastSeenAt
+            self.expiresAt = expiresAt
+            self.revokedAt = revokedAt
+        }
+
+        init(_ row: PostgresRow) throws {
+            guard let created = try row.timestamp(3), let seen = try row.timestamp(4), let expires = try row.timestamp(5) else {
+                throw PostgresError(kind: .decoding)
+            }
+            self.init(id: try row.requiredString(0), userAgent: row.string(1), ipAddress: row.string(2), createdAt: created,
+                      lastSeenAt: seen, expiresAt: expires, revokedAt: try row.timestamp(6))
+        }
     }
 
     func live(userID: String) throws -> [SessionInfo] {
         try database.withConnection(retry: true) { connection in
             try connection.query("""
-                SELECT id, user_agent, ip_address, created_at, last_seen_at, expires_at FROM user_sessions
+                SELECT \(SessionInfo.columns) FROM user_sessions
                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() ORDER BY created_at DESC
-                """, [userID]).rows.map { row in
-                guard let created = try row.timestamp(3), let seen = try row.timestamp(4), let expires = try row.timestamp(5) else {
-                    throw PostgresError(kind: .decoding)
-                }
-                return SessionInfo(id: try row.requiredString(0), userAgent: row.string(1), ipAddress: row.string(2),
-                                   createdAt: created, lastSeenAt: seen, expiresAt: expires)
-            }
+                """, [userID]).rows.map(SessionInfo.init)
         }
     }
 
