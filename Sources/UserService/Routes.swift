@@ -49,6 +49,12 @@ enum Routes {
         Route(.put, "/api/v1/users/me/preferences", "Change the job-matching preferences: fields not sent are kept, null clears one",
               tag: .users) { $0.preferences.update },
 
+        // Premium: the upgrade is the one call a payment provider's webhook would make too (payment is out of scope).
+        Route(.post, "/api/v1/users/me/upgrade", "Become premium, or extend it by the plan's month or year",
+              tag: .users) { $0.users.upgrade },
+        Route(.post, "/api/v1/users/me/downgrade", "End premium at once", tag: .users,
+              .init(errors: [.conflict])) { $0.users.downgrade },
+
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
         Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
