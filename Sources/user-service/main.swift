@@ -13,6 +13,8 @@ let usage = """
            user-service migrate [--status] [--env-file PATH]
            user-service cleanup [--env-file PATH]
            user-service routes --nginx|--json
+           user-service users create-admin|promote|demote|activate|deactivate|verify|unverify|revoke-sessions|show EMAIL
+           user-service users list|export|import ...   (user-service users --help)
            user-service version
 
     serve     run the FastCGI pool: a master and WORKERS worker processes. The socket comes from systemd
@@ -21,6 +23,8 @@ let usage = """
               the bcrypt-bound endpoints there, so logins never delay other requests.
     migrate   apply pending migrations from MIGRATIONS_DIR (--status: list applied and pending ones)
     cleanup   delete expired and revoked sessions, used tokens, stale throttle counters, old security events
+    users     administration on the database host: accounts and administrators, export and import of accounts
+              with their password hashes (see user-service users --help). Reads the configuration as cleanup does.
     routes    print the route table: --nginx as the http-level nginx maps (workers, rate-limit group, private
               paths, no-store; scripts/render-nginx writes them), --json as one object per route. Reads no
               configuration.
@@ -89,6 +93,9 @@ case "migrate":
 case "cleanup":
     let values = options(&arguments, ["--env-file"])
     exit(CleanupCommand.run(environment: loadEnvironment(values["--env-file"])))
+
+case "users":
+    exit(UsersCommand.run(arguments))
 
 case "routes":
     let values = options(&arguments, [], flags: ["--nginx", "--json"])

@@ -52,6 +52,15 @@ struct SecurityEvent {
         userAgent = request.userAgent?.prefix(codePoints: 512)
     }
 
+    /// An event done outside any request (the command line): no address or user agent.
+    init(_ kind: Kind, userID: String?, actorID: String?) {
+        self.kind = kind
+        self.userID = userID
+        self.actorID = actorID
+        ipAddress = nil
+        userAgent = nil
+    }
+
     /// An event that names nobody: no user, and no address or user agent either (with the time, they could
     /// point back to the person).
     init(anonymised kind: Kind, actorID: String? = nil) {
