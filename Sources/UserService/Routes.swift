@@ -36,7 +36,7 @@ enum Routes {
         Route(.put, "/api/v1/users/me", "Update the profile: only the fields sent change, null clears", tag: .users,
               .init(errors: [.conflict])) { $0.users.update },
         Route(.delete, "/api/v1/users/me", "Delete the account and everything that names it", tag: .users,
-              .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .tooManyRequests])) { $0.users.delete },
+              .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .conflict, .tooManyRequests])) { $0.users.delete },
         Route(.get, "/api/v1/users/me/stats", "Account age, logins, sessions, profile completeness", tag: .users) { $0.users.stats },
         Route(.get, "/api/v1/users/me/export", "Everything held about the account, as one JSON attachment", tag: .users,
               .init(rateGroup: .strict)) { $0.users.export },
@@ -55,6 +55,29 @@ enum Routes {
         Route(.post, "/api/v1/users/me/downgrade", "End premium at once", tag: .users,
               .init(errors: [.conflict])) { $0.users.downgrade },
 
+        // Administration: administrators only (`access: .admin`, checked against the caller's row loaded with the
+        // session). Each action records a security event naming the administrator; the last active administrator
+        // cannot be deactivated, demoted or deleted (409).
+        Route(.get, "/api/v1/admin/users", "List users: filters (active, verified, premium, admin, created between, text) and pages",
+              tag: .admin, .init(access: .admin)) { $0.admin.list },
+        Route(.get, "/api/v1/admin/users/{user_id}", "One user with the profile, live sessions and recent security events",
+              tag: .admin, Self.admin()) { $0.admin.show },
+        Route(.post, "/api/v1/admin/users/{user_id}/activate", "Activate the account", tag: .admin, Self.admin()) { $0.admin.activate },
+        Route(.post, "/api/v1/admin/users/{user_id}/deactivate", "Deactivate the account; every session is revoked at once",
+              tag: .admin, Self.admin(.conflict)) { $0.admin.deactivate },
+        Route(.post, "/api/v1/admin/users/{user_id}/verify", "Mark the account verified", tag: .admin, Self.admin()) { $0.admin.verify },
+        Route(.post, "/api/v1/admin/users/{user_id}/unverify", "Mark the account unverified", tag: .admin, Self.admin()) { $0.admin.unverify },
+        Route(.put, "/api/v1/admin/users/{user_id}/premium", "Grant premium: a plan, for a number of days or until a date",
+              tag: .admin, Self.admin()) { $0.admin.grantPremium },
+        Route(.delete, "/api/v1/admin/users/{user_id}/premium", "End premium at once", tag: .admin, Self.admin(.conflict)) { $0.admin.endPremium },
+        Route(.post, "/api/v1/admin/users/{user_id}/revoke-sessions", "Revoke every session of the account",
+              tag: .admin, Self.admin()) { $0.admin.revokeSessions },
+        Route(.post, "/api/v1/admin/users/{user_id}/promote", "Make the user an administrator", tag: .admin, Self.admin()) { $0.admin.promote },
+        Route(.post, "/api/v1/admin/users/{user_id}/demote", "Take the administrator role away", tag: .admin,
+              Self.admin(.conflict)) { $0.admin.demote },
+        Route(.delete, "/api/v1/admin/users/{user_id}", "Delete the account and everything that names it", tag: .admin,
+              Self.admin(.conflict)) { $0.admin.delete },
+
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
         Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
@@ -62,6 +85,11 @@ enum Routes {
         Route(.get, "/docs/assets/{version}/{name}", "The pages' scripts and styles", tag: .docs,
               .init(usesDatabase: false)) { $0.docs.asset },
     ]
+
+    /// An administrator's route: a bad `{user_id}` is a 422, an unknown one a 404, and `errors` besides.
+    static func admin(_ errors: ErrorResponse...) -> Route.Options {
+        Route.Options(errors: [.validation, .notFound] + errors, access: .admin)
+    }
 
     /// The handlers' owners, built once per worker.
     struct Controllers {
@@ -71,6 +99,7 @@ enum Routes {
         let docs: DocsController
         let profile: ProfileController
         let preferences: PreferencesController
+        let admin: AdminController
         let authenticator: Authenticator
         let passwordRules: PasswordRules
     }
@@ -81,6 +110,7 @@ func buildRouter(_ services: Services) -> Router {
                                          users: UserController(services: services), docs: DocsController(services),
                                          profile: ProfileController(profiles: services.profiles),
                                          preferences: PreferencesController(preferences: services.preferences),
+                                         admin: AdminController(services: services),
                                          authenticator: services.authenticator, passwordRules: services.passwordRules)
     var router = Router()
     for route in Routes.table {

@@ -29,7 +29,7 @@ struct UserController {
         guard services.hasher.verify(body.password, hash: hash) else { throw APIError(.badRequest, "Incorrect password") }
         try services.throttle.reset(caller.user.email)
         // Only if the hash is still the one just checked: a password change committed meanwhile wins, and this
-        // request fails as a revoked session would.
+        // request fails as a revoked session would. The last active administrator: 409, thrown by the deletion.
         guard try services.users.delete(userID: caller.user.id, verifiedHash: hash, event: SecurityEvent(anonymised: .accountDeleted))
         else { throw APIError.unauthorized() }
         return AccountDeleted()

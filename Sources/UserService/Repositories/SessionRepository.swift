@@ -120,8 +120,8 @@ struct SessionRepository {
         return count
     }
 
-    /// The revocation itself, one statement on the caller's connection.
-    private func revoke(userID: String, _ scope: Scope, on connection: PostgresConnection) throws -> Int {
+    /// The revocation itself, one statement on the caller's connection (inside a transaction that locked the user first).
+    func revoke(userID: String, _ scope: Scope, on connection: PostgresConnection) throws -> Int {
         let (condition, parameters): (String, [(any PostgresBindable)?]) = switch scope {
         case .one(let id): ("AND id = $2", [userID, id])
         case .all: ("", [userID])

@@ -53,9 +53,12 @@ extension UserRepository {
         """)
 
     /// Deletes the account and every row that names it, and records `event` (anonymised), in one transaction —
-    /// only if the account still has `verifiedHash` and is active. False when it does not (it lost a race).
+    /// only if the account still has `verifiedHash` and is active. False when it does not (it lost a race). Throws
+    /// `AdminRepository.LastAdministrator` (409) when the account is the last active administrator: the
+    /// administrators' rows are locked first, users before anything else, as the administration API does.
     func delete(userID: String, verifiedHash: String, event: SecurityEvent) throws -> Bool {
         let deleted = try database.transaction { connection -> Bool in
+            try AdminRepository.protectLastAdministrator(userID, on: connection)
             guard let account = try connection.query(Self.deleteAccount, [userID, verifiedHash]).first else { return false }
             try connection.query(Self.forgetThrottle, [try account.requiredString(0), try account.requiredString(1)])
             try events.record(event, on: connection)

@@ -30,10 +30,10 @@ struct Route: Sendable {
     enum RateGroup: String, Sendable { case general, strict }
 
     enum Tag: String, Sendable {
-        case system, auth, users, docs
+        case system, auth, users, admin, docs
 
         /// Whether answers of this group are `Cache-Control: no-store` unless a route says otherwise.
-        var noStore: Bool { self == .auth || self == .users }
+        var noStore: Bool { self == .auth || self == .users || self == .admin }
         /// Whether its routes appear in the OpenAPI document: the document and its pages do not, as in FastAPI.
         var isDescribed: Bool { self != .docs }
     }
