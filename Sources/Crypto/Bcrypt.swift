@@ -5,6 +5,9 @@ internal import CCrypt
 /// Hashes are `$2b$`; `$2a$` and `$2y$` hashes made elsewhere (Python's `bcrypt`, passlib) verify too.
 public enum Bcrypt {
     public static let maximumPasswordBytes = 72
+    /// The dearest cost verified or made (≈ 4 s per hash on the reference machine, 2^4 × cost 12): a stored hash of
+    /// a higher cost — an imported one, say — would let one login attempt occupy a password worker for hours.
+    public static let maximumCost = 16
 
     public enum Failure: Error, Equatable {
         case invalidCost
@@ -26,7 +29,7 @@ public enum Bcrypt {
 
     /// Hashes the bytes bcrypt reads (see `phrase(_:)`) with a fresh salt.
     public static func hash(phrase: [UInt8], cost: Int) throws -> String {
-        guard (4...31).contains(cost) else { throw Failure.invalidCost }
+        guard (4...maximumCost).contains(cost) else { throw Failure.invalidCost }
         guard phrase.count <= maximumPasswordBytes, !phrase.contains(0) else { throw Failure.invalidPassword }
         var salt = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
         let random = try SecureRandom.bytes(16)
@@ -41,7 +44,8 @@ public enum Bcrypt {
 
     /// Checks `password` against `hash` as passlib did: bcrypt reads only the first 72 bytes.
     public static func verify(_ password: String, hash: String) -> Bool {
-        guard hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$") else { return false }
+        guard hash.hasPrefix("$2a$") || hash.hasPrefix("$2b$") || hash.hasPrefix("$2y$"),
+              let cost = cost(of: hash), cost <= maximumCost else { return false }
         guard let computed = crypt(phrase(password), setting: hash) else { return false }
         return ConstantTime.equals(Array(computed.utf8), Array(hash.utf8))
     }

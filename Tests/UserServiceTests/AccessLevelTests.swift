@@ -33,4 +33,14 @@ import Testing
         me = try #require(service.me(tokens).json)
         #expect(me["is_premium"] == false && me["premium_plan"] == .null && me["premium_expires_at"] == .null)
     }
+
+    /// Times the service could not read back are refused by the table (an import or a grant cannot plant one).
+    @Test func timestampsStayReadable() throws {
+        let service = try TestService()
+        let user = try service.register()
+        for statement in ["UPDATE users SET created_at = 'infinity' WHERE id = $1",
+                          "UPDATE users SET premium_plan = 'yearly', premium_expires_at = '10000-01-01' WHERE id = $1"] {
+            #expect(throws: PostgresError.self) { try service.database.query(statement, [user.id]) }
+        }
+    }
 }

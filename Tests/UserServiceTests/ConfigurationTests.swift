@@ -39,6 +39,7 @@ import Testing
         }
         #expect(try #require(refusal("WORKERS", "lots")).description == "configuration error: WORKERS must be an integer from 1 to 256")
         #expect(refusal("BCRYPT_ROUNDS", "3")?.variable == "BCRYPT_ROUNDS")
+        #expect(refusal("BCRYPT_ROUNDS", "17")?.variable == "BCRYPT_ROUNDS")
     }
 
     @Test func poolSizeVariablesAreAcceptedWithAWarning() throws {

@@ -102,4 +102,13 @@ import Testing
         #expect(Bcrypt.cost(of: "not a hash") == nil)
         #expect(Bcrypt.cost(of: "$2b$x1$abc") == nil)
     }
+
+    /// A stored hash dearer than the bound is never computed: an imported cost-31 hash would occupy a password
+    /// worker for hours on each login attempt.
+    @Test func costsAreBounded() throws {
+        #expect(throws: Bcrypt.Failure.invalidCost) { try Bcrypt.hash("SecurePass123", cost: Bcrypt.maximumCost + 1) }
+        let cheap = try Bcrypt.hash("SecurePass123", cost: 4)
+        let dear = "$2b$17$" + cheap.dropFirst(7)
+        #expect(Bcrypt.verify("SecurePass123", hash: cheap) && !Bcrypt.verify("SecurePass123", hash: dear))
+    }
 }

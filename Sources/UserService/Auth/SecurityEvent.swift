@@ -48,8 +48,9 @@ struct SecurityEvent {
         self.userID = userID
         self.actorID = actorID
         // Truncated, never refused, in the unit the columns' limits count: code points, as PostgreSQL's length().
-        ipAddress = request.remoteAddress?.prefix(codePoints: 64)
-        userAgent = request.userAgent?.prefix(codePoints: 512)
+        // An administrator's address and browser are not shown to the user acted on (who reads these events).
+        ipAddress = actorID == nil ? request.remoteAddress?.prefix(codePoints: 64) : nil
+        userAgent = actorID == nil ? request.userAgent?.prefix(codePoints: 512) : nil
     }
 
     /// An event done outside any request (the command line): no address or user agent.

@@ -1,3 +1,4 @@
+import Crypto
 import HTTP
 
 /// Everything the service reads from its environment, checked once at start and on every reload.
@@ -63,7 +64,7 @@ public struct Configuration: Sendable {
             refreshTokenExpireDays: try reader.integer("REFRESH_TOKEN_EXPIRE_DAYS", default: 7, range: 1...365),
             sessionMaxDays: try reader.integer("SESSION_MAX_DAYS", default: 30, range: 1...3650),
             sessionLastSeenIntervalSeconds: try reader.integer("SESSION_LAST_SEEN_INTERVAL_SECONDS", default: 300, range: 0...86400),
-            bcryptRounds: try reader.integer("BCRYPT_ROUNDS", default: 12, range: 4...31),
+            bcryptRounds: try reader.integer("BCRYPT_ROUNDS", default: 12, range: 4...Bcrypt.maximumCost),
             passwordPolicy: PasswordPolicy(
                 minimumLength: try reader.integer("PASSWORD_MIN_LENGTH", default: 8, range: 1...72),
                 requireUppercase: try reader.boolean("PASSWORD_REQUIRE_UPPERCASE", default: true),

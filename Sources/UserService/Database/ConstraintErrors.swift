@@ -21,6 +21,7 @@ enum ConstraintErrors {
         "user_preferences_user_id_fkey": APIError.unauthorized(),
         // An event of an account deleted meanwhile (a login or an export racing the account's deletion).
         "security_events_user_id_fkey": APIError.unauthorized(),
+        "security_events_actor_id_fkey": APIError.unauthorized(),
     ]
 
     /// Constraints that check the client's input against what is stored (which the request alone cannot): answered

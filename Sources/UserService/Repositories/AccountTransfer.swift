@@ -1,3 +1,4 @@
+import Crypto
 import HTTP
 public import Postgres
 
@@ -289,7 +290,7 @@ public final class UsersImporter {
             let bytes = Array(hash.utf8)
             guard bytes.count == 60, bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "2"),
                   [UInt8(ascii: "a"), UInt8(ascii: "b"), UInt8(ascii: "y")].contains(bytes[2]), bytes[3] == UInt8(ascii: "$"),
-                  let cost = Int(String(decoding: bytes[4...5], as: UTF8.self)), (4...31).contains(cost), bytes[6] == UInt8(ascii: "$")
+                  let cost = Bcrypt.cost(of: hash), (4...Bcrypt.maximumCost).contains(cost), bytes[6] == UInt8(ascii: "$")
             else { return false }
             return bytes[7...].allSatisfy { byte in
                 byte == UInt8(ascii: ".") || byte == UInt8(ascii: "/") || (48...57).contains(byte) || (65...90).contains(byte)
