@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// `user-service users ...`: administration from the database host, on the database the pool uses (the environment,
-/// with `--env-file` over it, as `migrate` and `cleanup` read it). The SQL is `AccountAdministration`'s; export and
-/// import are in `UsersCommand+Transfer.swift`. Output goes to standard output, one-line errors to standard error;
+/// with `--env-file` over it, as `migrate` and `cleanup` read it). The actions are `AccountAdministration`'s (the
+/// administration API's `AdminRepository`, by email); export and import are in `UsersCommand+Transfer.swift`. Output goes to standard output, one-line errors to standard error;
 /// no password or hash is ever printed or taken from the command line.
 enum UsersCommand {
     static let usage = """
@@ -73,7 +73,7 @@ enum UsersCommand {
                 let email = try singleEmail(parsed, action)
                 return try withAdministration(parsed, action) { administration, _ in
                     guard let account = try administration.find(email: email) else { throw AccountAdministration.Failure.noSuchAccount }
-                    describe(account)
+                    describe(account, liveSessions: try administration.liveSessions(userID: account.id))
                     let events = try administration.recentEvents(userID: account.id, limit: 10)
                     print("recent events:" + (events.isEmpty ? " none" : ""))
                     for event in events {
@@ -93,7 +93,7 @@ enum UsersCommand {
                 let parsed = try Arguments(arguments, options: ["--env-file"], flags: [])
                 let email = try singleEmail(parsed, action)
                 return try withAdministration(parsed, action) { administration, _ in
-                    let outcome = try administration.perform(change, email: email, actorID: nil)
+                    let outcome = try administration.perform(change, email: email)
                     print(summary(change, outcome))
                 }
             }
@@ -117,9 +117,11 @@ enum UsersCommand {
         refuseMigrationURL(in: parsed.values["--env-file"], "users")
         let environment = loadEnvironment(parsed.values["--env-file"])
         return runReportingFailure("users \(action)") {
-            let (connection, configuration) = try connect(environment, statementTimeout: nil)
+            let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
+            let database = Database(connectionOptions(configuration, statementTimeout: nil))
+            try database.withConnection { _ in }  // connected before anything is asked or done
             do {
-                try body(AccountAdministration(connection: connection), configuration)
+                try body(AccountAdministration(database: database), configuration)
             } catch let failure as AccountAdministration.Failure {
                 throw CommandMessage(text: failure.description)
             }
@@ -131,10 +133,13 @@ enum UsersCommand {
 
     static func connect(_ environment: [String: String], statementTimeout: Int?) throws -> (PostgresConnection, Configuration) {
         let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
-        let connection = try PostgresConnection(ConnectionOptions(
-            url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
-            statementTimeoutMilliseconds: statementTimeout ?? configuration.dbStatementTimeoutMilliseconds, applicationName: "user-service-users"))
-        return (connection, configuration)
+        return (try PostgresConnection(connectionOptions(configuration, statementTimeout: statementTimeout)), configuration)
+    }
+
+    static func connectionOptions(_ configuration: Configuration, statementTimeout: Int?) -> ConnectionOptions {
+        ConnectionOptions(url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
+                          statementTimeoutMilliseconds: statementTimeout ?? configuration.dbStatementTimeoutMilliseconds,
+                          applicationName: "user-service-users")
     }
 
     static func createAdmin(_ parsed: Arguments, _ administration: AccountAdministration, _ configuration: Configuration) throws {
@@ -147,8 +152,7 @@ enum UsersCommand {
         }
         guard password == confirmation else { throw CommandMessage(text: "the passwords do not match") }
         let account = try administration.createAdministrator(email: email, username: username, password: password,
-                                                             policy: configuration.passwordPolicy, bcryptCost: configuration.bcryptRounds,
-                                                             actorID: nil)
+                                                             policy: configuration.passwordPolicy, bcryptCost: configuration.bcryptRounds)
         print("created administrator \(account.email) (username \(account.username), id \(account.id))")
     }
 
@@ -170,13 +174,13 @@ enum UsersCommand {
         }
     }
 
-    static func describe(_ account: AccountAdministration.Account) {
+    static func describe(_ account: AccountAdministration.Account, liveSessions: Int) {
         let premium = account.isPremium ? "yes (\(account.premiumPlan ?? "?") until \(account.premiumExpiresAt?.iso8601 ?? "?"))" : "no"
         for (name, value) in [("id", account.id), ("email", account.email), ("username", account.username),
                               ("full name", account.fullName ?? "-"), ("active", yesNo(account.isActive)),
                               ("verified", yesNo(account.isVerified)), ("administrator", yesNo(account.isAdmin)),
                               ("premium", premium), ("created", account.createdAt.iso8601),
-                              ("last login", account.lastLogin?.iso8601 ?? "never"), ("live sessions", String(account.liveSessions))] {
+                              ("last login", account.lastLogin?.iso8601 ?? "never"), ("live sessions", String(liveSessions))] {
             print(name + ":" + String(repeating: " ", count: 15 - name.count) + value)
         }
     }

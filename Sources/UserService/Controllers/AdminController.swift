@@ -24,6 +24,11 @@ struct AdminController {
         return text.lowercased()
     }
 
+    /// The caller, named in every event an action records, with the request's address and user agent.
+    static func actor(_ caller: Caller, _ context: RequestContext) -> AdminRepository.Actor {
+        AdminRepository.Actor(id: caller.user.id, request: context.request)
+    }
+
     // MARK: GET /admin/users, GET /admin/users/{user_id}
 
     func list(_ caller: Caller, _ context: RequestContext, _ query: AdminUsersQuery) throws -> AdminUserPage {
@@ -45,10 +50,8 @@ struct AdminController {
     private func apply(_ action: AdminRepository.Action, _ caller: Caller, _ context: RequestContext) throws -> AdminUserResponse {
         let id = try Self.userID(context)
         do {
-            guard let user = try admin.apply(action, userID: id, actorID: caller.user.id, request: context.request) else {
-                throw Self.userNotFound
-            }
-            return AdminUserResponse(user)
+            guard let outcome = try admin.apply(action, userID: id, actor: Self.actor(caller, context)) else { throw Self.userNotFound }
+            return AdminUserResponse(outcome.user)
         } catch is AdminRepository.NotPremium {
             throw Self.notPremium
         }
@@ -71,15 +74,13 @@ struct AdminController {
 
     func revokeSessions(_ caller: Caller, _ context: RequestContext) throws -> AdminSessionsRevoked {
         let id = try Self.userID(context)
-        guard let count = try admin.revokeSessions(userID: id, actorID: caller.user.id, request: context.request) else {
-            throw Self.userNotFound
-        }
+        guard let count = try admin.revokeSessions(userID: id, actor: Self.actor(caller, context)) else { throw Self.userNotFound }
         return AdminSessionsRevoked(userID: id, sessionsRevoked: count)
     }
 
     func delete(_ caller: Caller, _ context: RequestContext) throws -> Message {
         let id = try Self.userID(context)
-        guard try admin.delete(userID: id, actorID: caller.user.id) else { throw Self.userNotFound }
+        guard try admin.delete(userID: id, actor: Self.actor(caller, context)) else { throw Self.userNotFound }
         return Message("User deleted")
     }
 }

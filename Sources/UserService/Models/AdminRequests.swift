@@ -27,13 +27,27 @@ struct AdminUsersQuery: QueryModel {
     }
 }
 
+extension AdminUsersQuery {
+    /// `user-service users list [--admins] [--limit N]`: every account or the administrators, from the first.
+    init(administratorsOnly: Bool, limit: Int) {
+        active = nil
+        verified = nil
+        premium = nil
+        admin = administratorsOnly ? true : nil
+        createdAfter = nil
+        createdBefore = nil
+        text = nil
+        self.limit = limit
+        offset = 0
+    }
+}
+
 /// `PUT /api/v1/admin/users/{user_id}/premium`: a plan, and when it ends — `duration_days` from now, or
 /// `expires_at` (a date or date-time in the future), or neither: the plan's own period (a month or a year) from
 /// now. Replaces any current subscription.
 struct GrantPremiumRequest: RequestModel {
     static let schemaName = "AdminPremiumGrant"
     static let example: JSONValue? = .object([("plan", "yearly"), ("duration_days", 30)])
-    static let plans = ["monthly", "yearly"]
 
     enum End: Equatable {
         case planPeriod
@@ -41,11 +55,11 @@ struct GrantPremiumRequest: RequestModel {
         case at(TimestampText)
     }
 
-    let plan: String
+    let plan: PremiumPlan
     let end: End
 
     init(reading body: inout FieldReader) {
-        plan = body.required("plan", .oneOf(Self.plans), placeholder: "monthly")
+        plan = PremiumPlan(reading: &body)
         let days = body.optional("duration_days", .integer(1...3660))
         let until = body.optional("expires_at", FieldRule<String>.string(maxLength: 40, format: "date-time").checked { text, location, issues in
             guard let timestamp = TimestampText(text) else {

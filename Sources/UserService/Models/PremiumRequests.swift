@@ -8,7 +8,14 @@ struct UpgradeRequest: RequestModel {
     let plan: PremiumPlan
 
     init(reading body: inout FieldReader) {
-        let name = body.required("plan", .oneOf(PremiumPlan.allCases.map(\.rawValue)), placeholder: PremiumPlan.monthly.rawValue)
-        plan = PremiumPlan(rawValue: name) ?? .monthly
+        plan = PremiumPlan(reading: &body)
+    }
+}
+
+extension PremiumPlan {
+    /// A body's required `plan` (here and in an administrator's grant, `GrantPremiumRequest`).
+    init(reading body: inout FieldReader) {
+        let name = body.required("plan", .oneOf(Self.allCases.map(\.rawValue)), placeholder: Self.monthly.rawValue)
+        self = Self(rawValue: name) ?? .monthly
     }
 }

@@ -2,13 +2,10 @@ import Crypto
 import HTTP
 public import Postgres
 
-/// What an administrator does to accounts, and its SQL: used by `user-service users` (the command line, whose
-/// actions have no actor) and meant for the administration API as well (the administrator's id as `actorID`).
-///
-/// Every action is one transaction on the given connection, records its `admin_*` security event in it, and keeps
-/// the last-administrator rule: demoting or deactivating the only active administrator is refused. That check is
-/// race-free because the transaction first locks every active administrator's row (`FOR UPDATE`, in id order): two
-/// demotions of the last two administrators serialise on those locks, and the second sees the first's change.
+/// `user-service users`: the command line's way to the administrators' actions. It names accounts by email,
+/// resolves each to its id and calls `AdminRepository` — the same methods, transactions, events and
+/// last-administrator rule as the administration API — with no actor and no request (`actor_id` NULL). It adds
+/// only what the command line alone does: `create-admin`, and its own vocabulary and messages.
 public struct AccountAdministration {
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case noSuchAccount
@@ -29,9 +26,22 @@ public struct AccountAdministration {
         }
     }
 
+    /// The commands' names. Each is `AdminRepository`'s action of the same name, but `revoke-sessions`, its own method.
     public enum Action: String, CaseIterable, Sendable {
         case promote, demote, activate, deactivate, verify, unverify
         case revokeSessions = "revoke-sessions"
+
+        var repositoryAction: AdminRepository.Action? {
+            switch self {
+            case .promote: .promote
+            case .demote: .demote
+            case .activate: .activate
+            case .deactivate: .deactivate
+            case .verify: .verify
+            case .unverify: .unverify
+            case .revokeSessions: nil
+            }
+        }
     }
 
     /// An account as an administrator sees it (never its password hash).
@@ -49,10 +59,8 @@ public struct AccountAdministration {
         public let premiumExpiresAt: PostgresTimestamp?
         public let createdAt: PostgresTimestamp
         public let lastLogin: PostgresTimestamp?
-        public let liveSessions: Int
 
-        init(_ row: PostgresRow) throws {
-            let user = try UserRecord(row)
+        init(_ user: UserRecord) {
             id = user.id
             email = user.email
             username = user.username
@@ -65,7 +73,6 @@ public struct AccountAdministration {
             premiumExpiresAt = user.premiumExpiresAt
             createdAt = user.createdAt
             lastLogin = user.lastLogin
-            liveSessions = try row.int(UserRecord.columnCount) ?? 0
         }
     }
 
@@ -85,72 +92,42 @@ public struct AccountAdministration {
         public let actorID: String?
     }
 
-    let connection: PostgresConnection
+    let database: Database
+    let events: SecurityEventRepository
+    let administration: AdminRepository
 
-    public init(connection: PostgresConnection) { self.connection = connection }
+    /// No metrics: the command line is no worker of the pool.
+    public init(database: Database) {
+        self.database = database
+        events = SecurityEventRepository(database: database, metrics: nil)
+        administration = AdminRepository(database: database, events: events,
+                                         sessions: SessionRepository(database: database, events: events))
+    }
 
-    static let accountColumns = UserRecord.columns
-        + ", (SELECT count(*) FROM user_sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())"
-
-    /// The account with `email` (any letter case), its row locked until the transaction ends.
-    static let lockAccount = "SELECT \(accountColumns) FROM users u WHERE lower(u.email) = lower($1) FOR UPDATE"
-    /// Every active administrator, locked, in one order (see the type's comment).
-    static let lockAdministrators = "SELECT id FROM users WHERE is_admin AND is_active ORDER BY id FOR UPDATE"
-    static let revokeAll = """
-        WITH revoked AS (
-            UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now()
-            RETURNING id
-        ), tokens AS (
-            UPDATE refresh_tokens SET revoked_at = now() WHERE session_id IN (SELECT id FROM revoked) AND revoked_at IS NULL
-        )
-        SELECT count(*) FROM revoked
-        """
-
-    /// Does `action` to the account with `email`, in one transaction, recording its event when it changed something
-    /// (`revoke-sessions` always records one). Throws `Failure.noSuchAccount` or `.lastAdministrator`.
-    public func perform(_ action: Action, email: String, actorID: String?) throws -> Outcome {
-        try connection.transaction { connection in
-            let administrators: [String]? = switch action {
-            case .demote, .deactivate: try connection.query(Self.lockAdministrators).rows.map { try $0.requiredString(0) }
-            default: nil
+    /// Does `action` to the account with `email` (`AdminRepository.apply` or `.revokeSessions`), recording its
+    /// event when it changed something. Throws `Failure.noSuchAccount` or `.lastAdministrator`.
+    public func perform(_ action: Action, email: String) throws -> Outcome {
+        guard let user = try administration.find(email: email) else { throw Failure.noSuchAccount }
+        guard let change = action.repositoryAction else {
+            guard let revoked = try administration.revokeSessions(userID: user.id, actor: .commandLine) else {
+                throw Failure.noSuchAccount
             }
-            guard let row = try connection.query(Self.lockAccount, [email]).first else { throw Failure.noSuchAccount }
-            let before = try Account(row)
-            if let administrators, before.isAdmin, before.isActive, administrators == [before.id] {
-                throw Failure.lastAdministrator
+            return Outcome(account: Account(user), changed: revoked > 0, sessionsRevoked: revoked)
+        }
+        do {
+            guard let outcome = try administration.apply(change, userID: user.id, actor: .commandLine) else {
+                throw Failure.noSuchAccount
             }
-            let (column, value, kind): (String?, Bool, SecurityEvent.Kind) = switch action {
-            case .promote: ("is_admin", true, .adminPromoted)
-            case .demote: ("is_admin", false, .adminDemoted)
-            case .activate: ("is_active", true, .adminActivated)
-            case .deactivate: ("is_active", false, .adminDeactivated)
-            case .verify: ("is_verified", true, .adminVerified)
-            case .unverify: ("is_verified", false, .adminUnverified)
-            case .revokeSessions: (nil, false, .adminSessionsRevoked)
-            }
-            var changed = action == .revokeSessions
-            if let column {
-                // The column name comes from the switch above, never from input.
-                changed = try connection.query("UPDATE users SET \(column) = $2, updated_at = now() WHERE id = $1 AND \(column) <> $2 RETURNING id",
-                                               [before.id, value]).first != nil
-            }
-            var revoked = 0
-            if action == .deactivate || action == .revokeSessions {
-                revoked = try connection.query(Self.revokeAll, [before.id]).first?.int(0) ?? 0
-                changed = changed || revoked > 0
-            }
-            if changed {
-                try connection.query(SecurityEventRepository.insertSQL, [before.id, kind.rawValue, nil, nil, actorID])
-            }
-            guard let after = try connection.query(Self.lockAccount, [email]).first else { throw Failure.noSuchAccount }
-            return Outcome(account: try Account(after), changed: changed, sessionsRevoked: revoked)
+            return Outcome(account: Account(outcome.user), changed: outcome.changed, sessionsRevoked: outcome.sessionsRevoked)
+        } catch is AdminRepository.LastAdministrator {
+            throw Failure.lastAdministrator
         }
     }
 
     /// Creates an active, verified administrator, recording `admin_promoted`. The password rules and the email and
     /// username checks of registration apply; `Failure.invalid` lists what is wrong.
     public func createAdministrator(email rawEmail: String, username: String, password: String, policy: PasswordPolicy,
-                                    bcryptCost: Int, actorID: String?) throws -> Account {
+                                    bcryptCost: Int) throws -> Account {
         let email = rawEmail.trimmingWhitespace().lowercased()
         var problems: [String] = []
         if !AccountRules.isValidEmail(email) { problems.append("not a valid email address") }
@@ -163,15 +140,18 @@ public struct AccountAdministration {
         guard problems.isEmpty else { throw Failure.invalid(problems) }
         let hash = try Bcrypt.hash(password, cost: bcryptCost)
         do {
-            return try connection.transaction { connection in
-                guard let id = try connection.query("""
-                    INSERT INTO users (email, username, hashed_password, is_admin, is_verified) VALUES ($1, $2, $3, true, true)
-                    RETURNING id
-                    """, [email, username, hash]).first?.requiredString(0) else { throw PostgresError(kind: .decoding) }
-                try connection.query(SecurityEventRepository.insertSQL, [id, SecurityEvent.Kind.adminPromoted.rawValue, nil, nil, actorID])
-                guard let row = try connection.query(Self.lockAccount, [email]).first else { throw Failure.noSuchAccount }
-                return try Account(row)
+            let (account, event) = try database.transaction { connection -> (Account, SecurityEvent) in
+                guard let row = try connection.query("""
+                    INSERT INTO users AS u (email, username, hashed_password, is_admin, is_verified) VALUES ($1, $2, $3, true, true)
+                    RETURNING \(UserRecord.columns)
+                    """, [email, username, hash]).first else { throw PostgresError(kind: .decoding) }
+                let user = try UserRecord(row)
+                let event = AdminRepository.Actor.commandLine.event(.adminPromoted, userID: user.id)
+                try events.record(event, on: connection)
+                return (Account(user), event)
             }
+            events.counted(event)
+            return account
         } catch let error as PostgresError where error.sqlState == .uniqueViolation {
             throw error.constraint == "users_username_key" ? Failure.usernameTaken : Failure.emailTaken
         }
@@ -188,26 +168,24 @@ public struct AccountAdministration {
         return name
     }
 
-    /// One account with its live sessions counted, or nil.
     public func find(email: String) throws -> Account? {
-        try connection.query("SELECT \(Self.accountColumns) FROM users u WHERE lower(u.email) = lower($1)", [email]).first.map(Account.init)
+        try administration.find(email: email).map(Account.init)
+    }
+
+    /// The account's live sessions (as `GET /admin/users/{user_id}` lists them).
+    public func liveSessions(userID: String) throws -> Int {
+        try administration.sessions.live(userID: userID).count
     }
 
     /// Accounts, oldest first: every one, or the administrators only; at most `limit`.
     public func list(administratorsOnly: Bool, limit: Int) throws -> [Account] {
-        try connection.query("""
-            SELECT \(Self.accountColumns) FROM users u WHERE u.is_admin OR NOT $1 ORDER BY u.created_at, u.id LIMIT $2
-            """, [administratorsOnly, limit]).rows.map(Account.init)
+        try administration.list(AdminUsersQuery(administratorsOnly: administratorsOnly, limit: limit), oldestFirst: true).users.map(Account.init)
     }
 
     /// The account's latest security events, newest first.
     public func recentEvents(userID: String, limit: Int) throws -> [Event] {
-        try connection.query("""
-            SELECT type, created_at, ip_address, actor_id FROM security_events WHERE user_id = $1
-            ORDER BY created_at DESC, id DESC LIMIT $2
-            """, [userID, limit]).rows.map { row in
-            guard let created = try row.timestamp(1) else { throw PostgresError(kind: .decoding) }
-            return Event(type: try row.requiredString(0), createdAt: created, ipAddress: row.string(2), actorID: row.string(3))
+        try administration.recentEvents(userID: userID, limit: limit).map {
+            Event(type: $0.type, createdAt: $0.createdAt, ipAddress: $0.ipAddress, actorID: $0.actorID)
         }
     }
 }

@@ -1,8 +1,11 @@
 import HTTP
 import Postgres
 
-/// The SQL of the administration API (`/api/v1/admin/users`): listing and reading accounts, and the actions, each
-/// one transaction with its security event naming the administrator (`actorID`) and the user acted on.
+/// What an administrator does to accounts, and its SQL — the one implementation behind the administration API
+/// (`/api/v1/admin/users`, `AdminController`) and the command line (`user-service users`, through
+/// `AccountAdministration`): listing and reading accounts, and the actions, each one transaction with its security
+/// event naming the user acted on and the administrator (`Actor`: their id and request through the API, nobody from
+/// the command line). An action that changes nothing records nothing.
 ///
 /// **The last active administrator.** Deactivating, demoting or deleting a user first locks every active
 /// administrator's row (`lockActiveAdministrators`, in id order, so two such transactions wait for each other
@@ -53,14 +56,16 @@ struct AdminRepository {
           AND ($7::text IS NULL OR u.email ILIKE $7 OR u.username ILIKE $7 OR u.full_name ILIKE $7)
         """
 
-    func list(_ query: AdminUsersQuery) throws -> Page {
+    /// Newest first (the API), or oldest first (the command line's `users list`).
+    func list(_ query: AdminUsersQuery, oldestFirst: Bool = false) throws -> Page {
         let pattern = query.text.map { "%" + Self.escapeLike($0) + "%" }
         let parameters: [(any PostgresBindable)?] = [query.active, query.verified, query.premium, query.admin,
                                                      query.createdAfter?.text, query.createdBefore?.text, pattern]
+        let direction = oldestFirst ? "ASC" : "DESC"
         return try database.withConnection(retry: true) { connection in
             let total = try connection.query("SELECT count(*) \(Self.filters)", parameters).first?.int(0) ?? 0
             let users = try connection.query("""
-                SELECT \(UserRecord.columns) \(Self.filters) ORDER BY u.created_at DESC, u.id DESC LIMIT $8 OFFSET $9
+                SELECT \(UserRecord.columns) \(Self.filters) ORDER BY u.created_at \(direction), u.id \(direction) LIMIT $8 OFFSET $9
                 """, parameters + [query.limit, query.offset]).rows.map { try UserRecord($0) }
             return Page(users: users, total: total)
         }
@@ -78,9 +83,20 @@ struct AdminRepository {
 
     static let byID = PreparedStatement("admin_user_by_id", "SELECT \(UserRecord.columns) FROM users u WHERE u.id = $1")
 
+    static let byEmail = PreparedStatement("admin_user_by_email", """
+        SELECT \(UserRecord.columns) FROM users u WHERE lower(u.email) = lower($1)
+        """)
+
     func find(userID: String) throws -> UserRecord? {
         try database.withConnection(retry: true) { connection in
             try connection.query(Self.byID, [userID]).first.map { try UserRecord($0) }
+        }
+    }
+
+    /// The account with `email`, in any letter case.
+    func find(email: String) throws -> UserRecord? {
+        try database.withConnection(retry: true) { connection in
+            try connection.query(Self.byEmail, [email]).first.map { try UserRecord($0) }
         }
     }
 
@@ -112,9 +128,23 @@ struct AdminRepository {
 
     // MARK: actions
 
+    /// Who acts: an administrator through the API (their id, and the request's address and user agent in the
+    /// event), or nobody (the command line: no actor, no request).
+    struct Actor {
+        let id: String?
+        let request: HTTPRequest?
+
+        static let commandLine = Actor(id: nil, request: nil)
+
+        func event(_ kind: SecurityEvent.Kind, userID: String) -> SecurityEvent {
+            guard let request else { return SecurityEvent(kind, userID: userID, actorID: id) }
+            return SecurityEvent(kind, userID: userID, actorID: id, request: request)
+        }
+    }
+
     enum Action {
         case activate, deactivate, verify, unverify, promote, demote
-        case grantPremium(plan: String, end: GrantPremiumRequest.End)
+        case grantPremium(plan: PremiumPlan, end: GrantPremiumRequest.End)
         case endPremium
 
         var eventKind: SecurityEvent.Kind {
@@ -137,66 +167,80 @@ struct AdminRepository {
             default: false
             }
         }
+
+        /// The flag it sets — its column (never from input), where `UserRecord` reads it — and to what.
+        var flag: (column: String, current: KeyPath<UserRecord, Bool>, value: Bool)? {
+            switch self {
+            case .activate: ("is_active", \.isActive, true)
+            case .deactivate: ("is_active", \.isActive, false)
+            case .verify: ("is_verified", \.isVerified, true)
+            case .unverify: ("is_verified", \.isVerified, false)
+            case .promote: ("is_admin", \.isAdmin, true)
+            case .demote: ("is_admin", \.isAdmin, false)
+            case .grantPremium, .endPremium: nil
+            }
+        }
     }
 
     /// `endPremium` on an account that is not premium (nothing to end).
     struct NotPremium: Error {}
 
-    /// The user's flags, its row locked for the change.
+    /// The user, its row locked for the change.
     static let lockTarget = PreparedStatement("admin_lock_target", """
-        SELECT is_active, is_verified, is_admin, coalesce(premium_expires_at > now(), false) FROM users WHERE id = $1
-        FOR NO KEY UPDATE
+        SELECT \(UserRecord.columns) FROM users u WHERE u.id = $1 FOR NO KEY UPDATE
         """)
 
-    /// Applies `action` to the user, revoking every session at once when it deactivates, and records its event
-    /// (`actorID`: the administrator) — in one transaction, and only when something changes (repeating an action
-    /// is answered the same and records nothing more). The user afterwards; nil when there is no such user.
-    /// Throws `LastAdministrator` (deactivate, demote) or `NotPremium` (end premium).
-    func apply(_ action: Action, userID: String, actorID: String, request: HTTPRequest) throws -> UserRecord? {
-        let event = SecurityEvent(action.eventKind, userID: userID, actorID: actorID, request: request)
-        let outcome = try database.transaction { connection -> (UserRecord, changed: Bool)? in
+    struct Outcome {
+        /// The user afterwards.
+        let user: UserRecord
+        /// False when the user already was as asked (nothing written, no event).
+        let changed: Bool
+        /// The sessions a deactivation revoked.
+        let sessionsRevoked: Int
+    }
+
+    /// Applies `action` to the user, revoking every session and refresh token at once when it deactivates, and
+    /// records its event — in one transaction, and only when something changes (repeating an action is answered
+    /// the same and records nothing more). Nil when there is no such user. Throws `LastAdministrator` (deactivate,
+    /// demote) or `NotPremium` (end premium).
+    func apply(_ action: Action, userID: String, actor: Actor) throws -> Outcome? {
+        let event = actor.event(action.eventKind, userID: userID)
+        let outcome = try database.transaction { connection -> Outcome? in
             if action.removesAdministrator { try Self.protectLastAdministrator(userID, on: connection) }
             guard let row = try connection.query(Self.lockTarget, [userID]).first else { return nil }
-            let isActive = try row.bool(0) ?? false, isVerified = try row.bool(1) ?? false
-            let isAdmin = try row.bool(2) ?? false, isPremium = try row.bool(3) ?? false
-            let change: (set: String, parameters: [(any PostgresBindable)?])?
+            let before = try UserRecord(row)
+            let after: UserRecord?
             switch action {
-            case .activate: change = isActive ? nil : ("is_active = true", [])
-            case .deactivate: change = isActive ? ("is_active = false", []) : nil
-            case .verify: change = isVerified ? nil : ("is_verified = true", [])
-            case .unverify: change = isVerified ? ("is_verified = false", []) : nil
-            case .promote: change = isAdmin ? nil : ("is_admin = true", [])
-            case .demote: change = isAdmin ? ("is_admin = false", []) : nil
             case .grantPremium(let plan, let end):
-                switch end {
-                case .planPeriod:
-                    change = ("premium_plan = $2, premium_expires_at = now() + CASE $2 WHEN 'yearly' THEN interval '1 year' ELSE interval '1 month' END",
-                              [plan])
-                case .days(let days): change = ("premium_plan = $2, premium_expires_at = now() + make_interval(days => $3)", [plan, days])
-                case .at(let timestamp): change = ("premium_plan = $2, premium_expires_at = $3::timestamptz", [plan, timestamp.text])
-                }
+                after = try UserRepository.changePremium(.grant(plan, end), userID: userID, on: connection)
             case .endPremium:
-                guard isPremium else { throw NotPremium() }
-                change = ("premium_plan = NULL, premium_expires_at = NULL", [])
+                guard before.isPremium else { throw NotPremium() }
+                after = try UserRepository.changePremium(.end(activeOnly: false), userID: userID, on: connection)
+            default:
+                guard let (column, current, value) = action.flag else { preconditionFailure("every other action sets a flag") }
+                if before[keyPath: current] == value {
+                    after = nil
+                } else {
+                    after = try connection.query(
+                        "UPDATE users AS u SET \(column) = $2, updated_at = now() WHERE u.id = $1 RETURNING \(UserRecord.columns)",
+                        [userID, value]).first.map { try UserRecord($0) }
+                }
             }
-            if let change {
-                try connection.query("UPDATE users SET \(change.set), updated_at = now() WHERE id = $1", [userID] + change.parameters)
-                // The user's row is locked above: users first, then sessions, as every writer of sessions takes them.
-                if case .deactivate = action { _ = try sessions.revoke(userID: userID, .all, on: connection) }
-                try events.record(event, on: connection)
-            }
-            guard let user = try connection.query(Self.byID, [userID]).first else { throw PostgresError(kind: .decoding) }
-            return (try UserRecord(user), change != nil)
+            guard let after else { return Outcome(user: before, changed: false, sessionsRevoked: 0) }
+            // The user's row is locked above: users first, then sessions, as every writer of sessions takes them.
+            var revoked = 0
+            if case .deactivate = action { revoked = try sessions.revoke(userID: userID, .all, on: connection) }
+            try events.record(event, on: connection)
+            return Outcome(user: after, changed: true, sessionsRevoked: revoked)
         }
-        guard let outcome else { return nil }
-        if outcome.changed { events.counted(event) }
-        return outcome.0
+        if outcome?.changed == true { events.counted(event) }
+        return outcome
     }
 
     /// Revokes every live session of the user and their refresh tokens, recording the event when any was live, in
     /// one transaction. How many were live; nil when there is no such user.
-    func revokeSessions(userID: String, actorID: String, request: HTTPRequest) throws -> Int? {
-        let event = SecurityEvent(.adminSessionsRevoked, userID: userID, actorID: actorID, request: request)
+    func revokeSessions(userID: String, actor: Actor) throws -> Int? {
+        let event = actor.event(.adminSessionsRevoked, userID: userID)
         let count = try database.transaction { connection -> Int? in
             guard try connection.query(SessionRepository.lockUser, [userID]).first != nil else { return nil }
             let count = try sessions.revoke(userID: userID, .all, on: connection)
@@ -209,20 +253,12 @@ struct AdminRepository {
 
     static let deleteUser = PreparedStatement("admin_delete_user", "DELETE FROM users WHERE id = $1 RETURNING email, username")
 
-    /// Deletes the account and every row that names it (as `DELETE /users/me` does) and records `admin_deleted`,
-    /// anonymised but for its actor, in one transaction. False when there is no such user; throws
+    /// Deletes the account and every row that names it (`DELETE /users/me`'s deletion, `UserRepository.delete`) and
+    /// records `admin_deleted`, anonymised but for its actor, in one transaction. False when there is no such user; throws
     /// `LastAdministrator` when it is the last active administrator.
-    func delete(userID: String, actorID: String) throws -> Bool {
+    func delete(userID: String, actor: Actor) throws -> Bool {
         // An administrator deleting their own account: the event cannot name a row that is gone.
-        let event = SecurityEvent(anonymised: .adminDeleted, actorID: actorID == userID ? nil : actorID)
-        let deleted = try database.transaction { connection -> Bool in
-            try Self.protectLastAdministrator(userID, on: connection)
-            guard let account = try connection.query(Self.deleteUser, [userID]).first else { return false }
-            try connection.query(UserRepository.forgetThrottle, [try account.requiredString(0), try account.requiredString(1)])
-            try events.record(event, on: connection)
-            return true
-        }
-        if deleted { events.counted(event) }
-        return deleted
+        let event = SecurityEvent(anonymised: .adminDeleted, actorID: actor.id == userID ? nil : actor.id)
+        return try UserRepository(database: database, events: events).delete(userID: userID, claim: Self.deleteUser, [userID], event: event)
     }
 }

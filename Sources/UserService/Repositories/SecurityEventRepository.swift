@@ -1,9 +1,9 @@
 import Postgres
 
-/// The SQL for the security-event log, and its counters in `/metrics`.
+/// The SQL for the security-event log, and its counters in `/metrics` (none from the command line).
 struct SecurityEventRepository {
     let database: Database
-    let metrics: ServiceMetrics
+    let metrics: ServiceMetrics?
 
     static let insertSQL = "INSERT INTO security_events (user_id, type, ip_address, user_agent, actor_id) VALUES ($1, $2, $3, $4, $5)"
 
@@ -18,7 +18,7 @@ struct SecurityEventRepository {
         counted(event)
     }
 
-    func counted(_ event: SecurityEvent) { metrics.recordSecurityEvent(event.kind.metricsIndex) }
+    func counted(_ event: SecurityEvent) { metrics?.recordSecurityEvent(event.kind.metricsIndex) }
 
     struct EventRecord {
         let id: Int

@@ -54,12 +54,19 @@ extension UserRepository {
 
     /// Deletes the account and every row that names it, and records `event` (anonymised), in one transaction —
     /// only if the account still has `verifiedHash` and is active. False when it does not (it lost a race). Throws
-    /// `AdminRepository.LastAdministrator` (409) when the account is the last active administrator: the
-    /// administrators' rows are locked first, users before anything else, as the administration API does.
+    /// `AdminRepository.LastAdministrator` (409) when the account is the last active administrator.
     func delete(userID: String, verifiedHash: String, event: SecurityEvent) throws -> Bool {
+        try delete(userID: userID, claim: Self.deleteAccount, [userID, verifiedHash], event: event)
+    }
+
+    /// The one deletion of an account, the owner's and an administrator's (`AdminRepository.delete`): the
+    /// administrators' rows locked first for the last-administrator rule (users before anything else), then
+    /// `claim` (a DELETE of the user's row returning its email and username; false when it deletes nothing), the
+    /// throttle counters that name the account, and `event` — in one transaction.
+    func delete(userID: String, claim: PreparedStatement, _ parameters: [(any PostgresBindable)?], event: SecurityEvent) throws -> Bool {
         let deleted = try database.transaction { connection -> Bool in
             try AdminRepository.protectLastAdministrator(userID, on: connection)
-            guard let account = try connection.query(Self.deleteAccount, [userID, verifiedHash]).first else { return false }
+            guard let account = try connection.query(claim, parameters).first else { return false }
             try connection.query(Self.forgetThrottle, [try account.requiredString(0), try account.requiredString(1)])
             try events.record(event, on: connection)
             return true
