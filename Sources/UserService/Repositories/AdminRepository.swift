@@ -30,11 +30,22 @@ struct AdminRepository {
         SELECT id FROM users WHERE is_admin AND is_active ORDER BY id FOR NO KEY UPDATE
         """)
 
-    /// Inside a transaction, before anything else is locked: locks the active administrators' rows and throws
-    /// `LastAdministrator` when `userID` is the only one. Held until the transaction ends.
-    static func protectLastAdministrator(_ userID: String, on connection: PostgresConnection) throws {
+    static let isActiveAdministrator = PreparedStatement("admin_is_active_administrator", """
+        SELECT 1 FROM users WHERE id = $1 AND is_admin AND is_active
+        """)
+
+    /// Inside a transaction, before anything else is locked: locks the active administrators' rows (held until the
+    /// transaction ends), then refuses an acting administrator who is no longer one (403: a request that passed the
+    /// session check before a demotion committed must not act after it) and throws `LastAdministrator` when
+    /// `protecting` is the only one left. Without an acting administrator and with nobody to protect who is one
+    /// now, nothing is locked: an ordinary account's deletion does not wait on every administrator.
+    static func lockAdministrators(actorID: String?, protecting target: String?, on connection: PostgresConnection) throws {
+        if actorID == nil {
+            guard let target, try connection.query(isActiveAdministrator, [target]).first != nil else { return }
+        }
         let administrators = try connection.query(lockActiveAdministrators).rows.map { try $0.requiredString(0) }
-        if administrators == [userID] { throw LastAdministrator() }
+        if let actorID, !administrators.contains(actorID) { throw APIError(.forbidden, "Administrator privileges required") }
+        if let target, administrators == [target] { throw LastAdministrator() }
     }
 
     // MARK: reading
@@ -206,7 +217,7 @@ struct AdminRepository {
     func apply(_ action: Action, userID: String, actor: Actor) throws -> Outcome? {
         let event = actor.event(action.eventKind, userID: userID)
         let outcome = try database.transaction { connection -> Outcome? in
-            if action.removesAdministrator { try Self.protectLastAdministrator(userID, on: connection) }
+            try Self.lockAdministrators(actorID: actor.id, protecting: action.removesAdministrator ? userID : nil, on: connection)
             guard let row = try connection.query(Self.lockTarget, [userID]).first else { return nil }
             let before = try UserRecord(row)
             let after: UserRecord?
@@ -242,6 +253,7 @@ struct AdminRepository {
     func revokeSessions(userID: String, actor: Actor) throws -> Int? {
         let event = actor.event(.adminSessionsRevoked, userID: userID)
         let count = try database.transaction { connection -> Int? in
+            try Self.lockAdministrators(actorID: actor.id, protecting: nil, on: connection)
             guard try connection.query(SessionRepository.lockUser, [userID]).first != nil else { return nil }
             let count = try sessions.revoke(userID: userID, .all, on: connection)
             if count > 0 { try events.record(event, on: connection) }
@@ -259,6 +271,7 @@ struct AdminRepository {
     func delete(userID: String, actor: Actor) throws -> Bool {
         // An administrator deleting their own account: the event cannot name a row that is gone.
         let event = SecurityEvent(anonymised: .adminDeleted, actorID: actor.id == userID ? nil : actor.id)
-        return try UserRepository(database: database, events: events).delete(userID: userID, claim: Self.deleteUser, [userID], event: event)
+        return try UserRepository(database: database, events: events).delete(userID: userID, actorID: actor.id, claim: Self.deleteUser,
+                                                                             [userID], event: event)
     }
 }

@@ -56,16 +56,17 @@ extension UserRepository {
     /// only if the account still has `verifiedHash` and is active. False when it does not (it lost a race). Throws
     /// `AdminRepository.LastAdministrator` (409) when the account is the last active administrator.
     func delete(userID: String, verifiedHash: String, event: SecurityEvent) throws -> Bool {
-        try delete(userID: userID, claim: Self.deleteAccount, [userID, verifiedHash], event: event)
+        try delete(userID: userID, actorID: nil, claim: Self.deleteAccount, [userID, verifiedHash], event: event)
     }
 
     /// The one deletion of an account, the owner's and an administrator's (`AdminRepository.delete`): the
     /// administrators' rows locked first for the last-administrator rule (users before anything else), then
     /// `claim` (a DELETE of the user's row returning its email and username; false when it deletes nothing), the
     /// throttle counters that name the account, and `event` — in one transaction.
-    func delete(userID: String, claim: PreparedStatement, _ parameters: [(any PostgresBindable)?], event: SecurityEvent) throws -> Bool {
+    func delete(userID: String, actorID: String?, claim: PreparedStatement, _ parameters: [(any PostgresBindable)?],
+                event: SecurityEvent) throws -> Bool {
         let deleted = try database.transaction { connection -> Bool in
-            try AdminRepository.protectLastAdministrator(userID, on: connection)
+            try AdminRepository.lockAdministrators(actorID: actorID, protecting: userID, on: connection)
             guard let account = try connection.query(claim, parameters).first else { return false }
             try connection.query(Self.forgetThrottle, [try account.requiredString(0), try account.requiredString(1)])
             try events.record(event, on: connection)
