@@ -325,4 +325,10 @@ import Testing
         #expect(try activeAdministrators(service) == 1)
         #expect(try service.count("SELECT count(*) FROM security_events WHERE type = 'admin_demoted'") == 1)
     }
+
+    /// The text filter's wildcards are escaped per code point, as PostgreSQL reads the pattern.
+    @Test func likeWildcardsAreEscapedAsCodePoints() {
+        #expect(AdminRepository.escapeLike("50%_a\\") == "50\\%\\_a\\\\")
+        #expect(AdminRepository.escapeLike("%\u{301}") == "\\%\u{301}")
+    }
 }

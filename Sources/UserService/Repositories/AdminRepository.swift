@@ -84,12 +84,13 @@ struct AdminRepository {
 
     /// `%`, `_` and the escape character itself (`\`, LIKE's default) match only themselves.
     static func escapeLike(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character == "\\" || character == "%" || character == "_" { out.append("\\") }
-            out.append(character)
+        // Code points, as PostgreSQL reads the pattern: "%" with a combining mark after it is one Swift character.
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == "\\" || scalar == "%" || scalar == "_" { out.append("\\") }
+            out.append(scalar)
         }
-        return out
+        return String(out)
     }
 
     static let byID = PreparedStatement("admin_user_by_id", "SELECT \(UserRecord.columns) FROM users u WHERE u.id = $1")
