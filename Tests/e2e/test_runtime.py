@@ -73,9 +73,10 @@ def test_killed_worker_is_replaced(make_stack, http):
     assert "ended with signal 9" in s.pool_log()
     for _ in range(20):
         assert http.get(s.url("/health")).status_code == 200
-    metrics = http.get(s.url("/metrics")).text
+    # The replacement counts its start once it is ready (after its own set-up), which can follow its pid's appearance.
+    metrics = wait_for(lambda: (lambda text: text if re.search(r"^user_service_worker_starts_total 3$", text, re.M) else None)(
+        http.get(s.url("/metrics")).text), message="the replacement's start counted")
     assert re.search(r"^user_service_worker_restarts_total 1$", metrics, re.M)
-    assert re.search(r"^user_service_worker_starts_total 3$", metrics, re.M)
 
 
 def hammer(url, stop, results):
