@@ -56,48 +56,49 @@ CREATE INDEX directory_entries_skills ON directory_entries USING gin (skills);
 CREATE INDEX directory_entries_sort_name ON directory_entries (sort_name, user_id);
 CREATE INDEX directory_entries_years_of_experience ON directory_entries (years_of_experience);
 
--- Brings one user's entry up to date: written when listed, deleted otherwise.
-CREATE FUNCTION directory_refresh(target uuid) RETURNS void
-    LANGUAGE sql AS $$
-    DELETE FROM directory_entries d WHERE d.user_id = target AND NOT EXISTS (
-        SELECT 1 FROM users u JOIN user_profiles p ON p.user_id = u.id
-        WHERE u.id = target AND u.is_active AND p.visibility <> 'private');
-    INSERT INTO directory_entries AS d (user_id, visibility, document, skills, years_of_experience, remote_preference, sort_name)
-    SELECT u.id, p.visibility,
+-- What the directory holds, computed from the source tables: the one definition of an entry (its document's
+-- fields and weights), read by the triggers for one user, by directory_rebuild() for all, and by
+-- scripts/generate-population for the range of ids it loaded.
+CREATE VIEW directory_listing AS
+    SELECT u.id AS user_id, p.visibility,
            setweight(to_tsvector('simple', coalesce(u.full_name, '') || ' ' || u.username), 'A')
                || setweight(to_tsvector('simple', coalesce(u.current_title, '') || ' ' || coalesce(p.headline, '')), 'B')
                || setweight(to_tsvector('simple', array_to_string(p.skills, ' ')), 'C')
-               || setweight(to_tsvector('simple', coalesce(u.location, '')), 'D'),
-           ARRAY(SELECT DISTINCT lower(s) FROM unnest(p.skills) AS s), p.years_of_experience,
-           coalesce(r.remote_preference, 'any'), lower(u.username)
+               || setweight(to_tsvector('simple', coalesce(u.location, '')), 'D') AS document,
+           ARRAY(SELECT DISTINCT lower(s) FROM unnest(p.skills) AS s ORDER BY 1) AS skills, p.years_of_experience,
+           coalesce(r.remote_preference, 'any') AS remote_preference, lower(u.username) AS sort_name
     FROM users u JOIN user_profiles p ON p.user_id = u.id LEFT JOIN user_preferences r ON r.user_id = u.id
-    WHERE u.id = target AND u.is_active AND p.visibility <> 'private'
+    WHERE u.is_active AND p.visibility <> 'private';
+
+-- Brings one user's entry up to date: written when listed, deleted otherwise.
+CREATE FUNCTION directory_refresh(target uuid) RETURNS void
+    LANGUAGE sql AS $$
+    DELETE FROM directory_entries d WHERE d.user_id = target AND NOT EXISTS (SELECT 1 FROM directory_listing l WHERE l.user_id = target);
+    INSERT INTO directory_entries AS d (user_id, visibility, document, skills, years_of_experience, remote_preference, sort_name)
+    SELECT user_id, visibility, document, skills, years_of_experience, remote_preference, sort_name
+    FROM directory_listing WHERE user_id = target
     ON CONFLICT (user_id) DO UPDATE SET
         visibility = excluded.visibility, document = excluded.document, skills = excluded.skills,
         years_of_experience = excluded.years_of_experience, remote_preference = excluded.remote_preference,
         sort_name = excluded.sort_name, updated_at = now();
 $$;
 
--- The whole table again, set-based (after a bulk load with the triggers disabled: scripts/generate-population).
+-- The whole table again, set-based.
 CREATE FUNCTION directory_rebuild() RETURNS bigint
     LANGUAGE sql AS $$
     DELETE FROM directory_entries;
     INSERT INTO directory_entries (user_id, visibility, document, skills, years_of_experience, remote_preference, sort_name)
-    SELECT u.id, p.visibility,
-           setweight(to_tsvector('simple', coalesce(u.full_name, '') || ' ' || u.username), 'A')
-               || setweight(to_tsvector('simple', coalesce(u.current_title, '') || ' ' || coalesce(p.headline, '')), 'B')
-               || setweight(to_tsvector('simple', array_to_string(p.skills, ' ')), 'C')
-               || setweight(to_tsvector('simple', coalesce(u.location, '')), 'D'),
-           ARRAY(SELECT DISTINCT lower(s) FROM unnest(p.skills) AS s), p.years_of_experience,
-           coalesce(r.remote_preference, 'any'), lower(u.username)
-    FROM users u JOIN user_profiles p ON p.user_id = u.id LEFT JOIN user_preferences r ON r.user_id = u.id
-    WHERE u.is_active AND p.visibility <> 'private';
+    SELECT user_id, visibility, document, skills, years_of_experience, remote_preference, sort_name FROM directory_listing;
     SELECT count(*) FROM directory_entries;
 $$;
 
+-- The triggers keep the table in the transaction of each change. A bulk load (scripts/generate-population) sets
+-- user_service.directory_sync to 'off' for its own transaction only (SET LOCAL) and then inserts the entries of
+-- what it loaded in one statement from directory_listing: one set-based insert instead of one per row.
 CREATE FUNCTION directory_sync_user() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('user_service.directory_sync', true) = 'off' THEN RETURN NULL; END IF;
     PERFORM directory_refresh(NEW.id);
     RETURN NULL;
 END
@@ -106,6 +107,7 @@ $$;
 CREATE FUNCTION directory_sync_details() RETURNS trigger
     LANGUAGE plpgsql AS $$
 BEGIN
+    IF current_setting('user_service.directory_sync', true) = 'off' THEN RETURN NULL; END IF;
     IF TG_OP = 'DELETE' THEN
         PERFORM directory_refresh(OLD.user_id);
     ELSE
