@@ -208,6 +208,9 @@ import Testing
         #expect(try validationIssues(search(service, tokens, "offset=-1")).keys.contains("query.offset greater_than_equal"))
         #expect(try validationIssues(search(service, tokens, "remote=mars")).keys.contains("query.remote enum"))
         #expect(try validationIssues(search(service, tokens, "min_experience=x")).keys.contains("query.min_experience int_parsing"))
+        // PostgreSQL's text holds no NUL: refused, never cut.
+        #expect(try validationIssues(search(service, tokens, "q=a%00b")).keys.contains("query.q value_error"))
+        #expect(try validationIssues(search(service, tokens, "skills=go,a%00b")).keys.contains("query.skills.1 value_error"))
         // Tsquery syntax in the input is words, never operators.
         #expect(search(service, tokens, "q=rust%20%7C%20%21%27%3A*").status == .ok)
     }

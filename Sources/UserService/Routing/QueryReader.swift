@@ -47,7 +47,9 @@ extension QueryReader {
             return nil
         }
         guard let text = request.queryParameter(name)?.trimmingWhitespace(), !text.isEmpty else { return nil }
-        if text.unicodeScalars.count > maxLength {
+        if text.unicodeScalars.contains("\u{0}") {
+            appendIssue(Self.nulIssue(["query", .string(name)]))
+        } else if text.unicodeScalars.count > maxLength {
             appendIssue(ValidationIssue(location: ["query", .string(name)], message: "String should have at most \(maxLength) characters",
                                         type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
         }
@@ -67,11 +69,19 @@ extension QueryReader {
                                         type: "too_long", context: .object([("field_type", "List"), ("max_length", .integer(maxItems)),
                                                                             ("actual_length", .integer(items.count))])))
         }
+        for (index, item) in items.enumerated() where item.unicodeScalars.contains("\u{0}") {
+            appendIssue(Self.nulIssue(["query", .string(name), .integer(index)]))
+        }
         for (index, item) in items.enumerated() where item.unicodeScalars.count > maxLength {
             appendIssue(ValidationIssue(location: ["query", .string(name), .integer(index)], message: "String should have at most \(maxLength) characters",
                                         type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
         }
         return items
+    }
+
+    /// PostgreSQL's text holds no NUL (libpq would cut the value there), as `FieldRule` refuses it in bodies.
+    private static func nulIssue(_ location: [JSONValue]) -> ValidationIssue {
+        ValidationIssue(location: location, message: "Value error, must not contain a NUL character", type: "value_error")
     }
 
     /// An optional value out of `values`; nil when absent.
