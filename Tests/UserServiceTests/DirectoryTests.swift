@@ -161,6 +161,9 @@ import Testing
         // /me keeps its own routes (they come first in the table).
         #expect(service.get("/api/v1/users/me", tokens).status == .ok)
         #expect(service.get("/api/v1/users/me/profile", tokens).json?["visibility"] == "private")
+        // A method neither route has: each allowed method named once.
+        #expect(service.request("POST", "/api/v1/users/me", token: tokens.access).header("Allow") == "GET, PUT, DELETE")
+        #expect(service.request("PUT", "/api/v1/users/00000000-0000-4000-8000-000000000000", token: tokens.access).header("Allow") == "GET")
         // The document says so.
         let document = try #require(service.request("GET", "/openapi.json").json)
         let operation = document["paths"]?["/api/v1/users/{user_id}"]?["get"]
