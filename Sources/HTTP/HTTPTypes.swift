@@ -72,6 +72,15 @@ public struct HTTPRequest: Sendable {
         self.requestID = requestID
     }
 
+    /// Every value of query parameter `name`, in order, percent-decoded (`?skills=a&skills=b`).
+    public func queryValues(_ name: String) -> [String] {
+        query.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard PercentDecoding.decode(parts[0]) == name else { return nil }
+            return parts.count > 1 ? PercentDecoding.decode(parts[1]) : ""
+        }
+    }
+
     /// The value of query parameter `name`, percent-decoded (`+` as space).
     public func queryParameter(_ name: String) -> String? {
         for pair in query.split(separator: "&") {

@@ -62,7 +62,7 @@ public struct Router {
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: pathSegments) else { continue }
             if route.method.rawValue == method { return .found(route, parameters: parameters) }
-            allowed.append(route.method)
+            if !allowed.contains(route.method) { allowed.append(route.method) }  // GET /users/me and GET /users/{user_id}
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed)
     }

@@ -15,6 +15,8 @@ enum Routes {
         Route(.get, "/db/status", "Database connection and migrations", tag: .system,
               .init(isPrivate: true, errors: [ErrorResponse(.serviceUnavailable, DatabaseStatusUnknown.self),
                                                ErrorResponse(.internalServerError, DatabaseStatusUnknown.self)])) { $0.system.databaseStatus },
+        Route(.get, "/db/directory/plans", "The plan of a directory search's statement (EXPLAIN, not run)", tag: .system,
+              .init(isPrivate: true)) { $0.directory.plans },
 
         Route(.post, "/api/v1/auth/register", "Create an account", tag: .auth,
               .init(status: .created, workers: .password, rateGroup: .strict, errors: [.conflict])) { $0.auth.register },
@@ -78,6 +80,17 @@ enum Routes {
         Route(.delete, "/api/v1/admin/users/{user_id}", "Delete the account and everything that names it", tag: .admin,
               Self.admin(.conflict)) { $0.admin.delete },
 
+        // The directory (premium only), after every /api/v1/users/me... route: the router takes the first match in
+        // table order, so `me` is never read as a {user_id}.
+        Route(.get, "/api/v1/users/search", "Search the directory: ranked by relevance, filters combined (premium)", tag: .users,
+              .init(errors: [.tooManyRequests], access: .premium)) { $0.directory.search },
+        Route(.get, "/api/v1/users/{user_id}", "Another user's public view (premium)", tag: .users,
+              .init(errors: [.notFound, .tooManyRequests], access: .premium)) { $0.directory.user },
+        Route(.get, "/api/v1/users/{user_id}/profile", "Another user's public profile (premium)", tag: .users,
+              .init(errors: [.notFound, .tooManyRequests], access: .premium)) { $0.directory.profile },
+        Route(.get, "/api/v1/users/{user_id}/preferences", "Another user's public job-matching preferences (premium)", tag: .users,
+              .init(errors: [.notFound, .tooManyRequests], access: .premium)) { $0.directory.preferences },
+
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
         Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
@@ -100,6 +113,8 @@ enum Routes {
         let profile: ProfileController
         let preferences: PreferencesController
         let admin: AdminController
+
+        let directory: DirectoryController
         let authenticator: Authenticator
         let passwordRules: PasswordRules
     }
@@ -111,6 +126,8 @@ func buildRouter(_ services: Services) -> Router {
                                          profile: ProfileController(profiles: services.profiles),
                                          preferences: PreferencesController(preferences: services.preferences),
                                          admin: AdminController(services: services),
+
+                                         directory: DirectoryController(directory: services.directory, limit: services.directoryLimit),
                                          authenticator: services.authenticator, passwordRules: services.passwordRules)
     var router = Router()
     for route in Routes.table {

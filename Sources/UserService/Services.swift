@@ -19,6 +19,8 @@ final class Services {
     let preferences: PreferencesRepository
     let authenticator: Authenticator
     let accountData: AccountDataRepository
+    let directory: DirectoryRepository
+    let directoryLimit: DirectoryLimitRepository
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
@@ -41,6 +43,8 @@ final class Services {
         profiles = ProfileRepository(database: database)
         preferences = PreferencesRepository(database: database)
         accountData = AccountDataRepository(database: database)
+        directory = DirectoryRepository(database: database)
+        directoryLimit = DirectoryLimitRepository(database: database, limit: configuration.directoryMaxPerMinute)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

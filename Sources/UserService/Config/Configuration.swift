@@ -25,6 +25,8 @@ public struct Configuration: Sendable {
     public var maxJSONMembers: Int
     /// Change-password attempts per account per hour, successes included.
     public var changePasswordMaxPerHour: Int
+    /// Directory searches and lookups of other users per account per minute.
+    public var directoryMaxPerMinute: Int
     public var drainTimeoutSeconds: Int
     public var dbStatementTimeoutMilliseconds: Int
     public var dbConnectTimeoutSeconds: Int
@@ -75,6 +77,7 @@ public struct Configuration: Sendable {
             maxBodyBytes: try reader.integer("MAX_BODY_BYTES", default: 65536, range: 1024...(16 << 20)),
             maxJSONMembers: try reader.integer("MAX_JSON_MEMBERS", default: JSONParser.Limits().maximumMembers, range: 16...1_000_000),
             changePasswordMaxPerHour: try reader.integer("CHANGE_PASSWORD_MAX_PER_HOUR", default: 5, range: 1...1000),
+            directoryMaxPerMinute: try reader.integer("DIRECTORY_MAX_PER_MINUTE", default: 60, range: 1...100_000),
             drainTimeoutSeconds: try reader.integer("DRAIN_TIMEOUT_SECONDS", default: 10, range: 1...600),
             dbStatementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5000, range: 1...600_000),
             dbConnectTimeoutSeconds: try reader.integer("DB_CONNECT_TIMEOUT_SECONDS", default: 3, range: 1...60),

@@ -78,8 +78,10 @@ enum OpenAPIDocument {
 
     private static func pathParameters(_ route: Route) -> [JSONValue] {
         route.path.split(separator: "/").filter { $0.hasPrefix("{") && $0.hasSuffix("}") }.map { segment in
-            .object([("name", .string(String(segment.dropFirst().dropLast()))), ("in", "path"), ("required", true),
-                     ("schema", .object([("type", "string")]))])
+            let name = String(segment.dropFirst().dropLast())
+            var unused: [String: JSONValue] = [:]
+            let schema = route.pathParameters.first { $0.name == name }?.schema.json(components: &unused) ?? .object([("type", "string")])
+            return .object([("name", .string(name)), ("in", "path"), ("required", true), ("schema", schema)])
         }
     }
 
@@ -102,7 +104,7 @@ enum OpenAPIDocument {
         if route.access == .premium || route.access == .admin { errors.append(.forbidden) }
         if route.isPrivate { errors.append(.forbidden) }
         errors.append(ErrorResponse(.contentTooLarge))  // a declared body over MAX_BODY_BYTES, on any route
-        if route.requestBody != nil || !route.queryParameters.isEmpty { errors.append(.validation) }
+        if route.requestBody != nil || !route.queryParameters.isEmpty || !route.pathParameters.isEmpty { errors.append(.validation) }
         errors.append(.tooManyRequests)  // nginx's per-client rate limits
         if route.usesDatabase { errors.append(ErrorResponse(.serviceUnavailable)) }
         for declared in route.errors {

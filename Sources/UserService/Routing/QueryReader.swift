@@ -2,7 +2,7 @@ import HTTP
 /// Reads query parameters into a typed value, and describes them, as `FieldReader` does for bodies: problems are
 /// collected into one FastAPI-shaped 422 (`loc: ["query", name]`).
 struct QueryReader {
-    private let request: HTTPRequest?
+    fileprivate let request: HTTPRequest?
     private(set) var issues: [ValidationIssue] = []
     private(set) var parameters: [ObjectSchema.Property] = []
 
@@ -11,6 +11,9 @@ struct QueryReader {
     static func describing() -> QueryReader { QueryReader(request: nil) }
 
     private init(request: HTTPRequest?) { self.request = request }
+
+    fileprivate mutating func appendParameter(_ parameter: ObjectSchema.Property) { parameters.append(parameter) }
+    fileprivate mutating func appendIssue(_ issue: ValidationIssue) { issues.append(issue) }
 
     /// An optional integer in `range`, `fallback` when absent.
     mutating func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) -> Int {
@@ -49,22 +52,6 @@ struct QueryReader {
         }
     }
 
-    /// An optional string of at most `maxLength` code points, no NUL; nil when absent.
-    mutating func string(_ name: String, maxLength: Int) -> String? {
-        guard let text = value(name, schema: .nullable(.string(maxLength: maxLength))) else { return nil }
-        if text.unicodeScalars.count > maxLength {
-            issues.append(ValidationIssue(location: ["query", .string(name)], message: "String should have at most \(maxLength) characters",
-                                          type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
-            return nil
-        }
-        if text.utf8.contains(0) {
-            issues.append(ValidationIssue(location: ["query", .string(name)], message: "Value error, must not contain a NUL character",
-                                          type: "value_error"))
-            return nil
-        }
-        return text
-    }
-
     /// An optional date or date-time (`TimestampText`: a date is its midnight UTC, a time without a zone is UTC);
     /// nil when absent.
     mutating func timestamp(_ name: String) -> TimestampText? {
@@ -84,6 +71,78 @@ struct QueryReader {
             return nil
         }
         return request.queryParameter(name)
+    }
+}
+
+extension QueryReader {
+    /// An optional string of 1...`maxLength` code points once trimmed; nil when absent or blank.
+    mutating func string(_ name: String, maxLength: Int) -> String? {
+        guard let request else {
+            appendParameter(.init(name: name, schema: .nullable(.string(maxLength: maxLength)), required: false))
+            return nil
+        }
+        guard let text = request.queryParameter(name)?.trimmingWhitespace(), !text.isEmpty else { return nil }
+        if text.unicodeScalars.contains("\u{0}") {
+            appendIssue(Self.nulIssue(["query", .string(name)]))
+        } else if text.unicodeScalars.count > maxLength {
+            appendIssue(ValidationIssue(location: ["query", .string(name)], message: "String should have at most \(maxLength) characters",
+                                        type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
+        }
+        return text
+    }
+
+    /// A list, sent repeated (`?skills=a&skills=b`) or comma-separated (`?skills=a,b`), or both: blank items are
+    /// dropped; at most `maxItems` items of at most `maxLength` code points each.
+    mutating func list(_ name: String, maxItems: Int, maxLength: Int) -> [String] {
+        guard let request else {
+            appendParameter(.init(name: name, schema: .array(.string(maxLength: maxLength), maxItems: maxItems), required: false))
+            return []
+        }
+        let items = request.queryValues(name).flatMap { $0.split(separator: ",") }.map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        if items.count > maxItems {
+            appendIssue(ValidationIssue(location: ["query", .string(name)], message: "List should have at most \(maxItems) items after validation, not \(items.count)",
+                                        type: "too_long", context: .object([("field_type", "List"), ("max_length", .integer(maxItems)),
+                                                                            ("actual_length", .integer(items.count))])))
+        }
+        for (index, item) in items.enumerated() where item.unicodeScalars.contains("\u{0}") {
+            appendIssue(Self.nulIssue(["query", .string(name), .integer(index)]))
+        }
+        for (index, item) in items.enumerated() where item.unicodeScalars.count > maxLength {
+            appendIssue(ValidationIssue(location: ["query", .string(name), .integer(index)], message: "String should have at most \(maxLength) characters",
+                                        type: "string_too_long", context: .object([("max_length", .integer(maxLength))])))
+        }
+        return items
+    }
+
+    /// PostgreSQL's text holds no NUL (libpq would cut the value there), as `FieldRule` refuses it in bodies.
+    private static func nulIssue(_ location: [JSONValue]) -> ValidationIssue {
+        ValidationIssue(location: location, message: "Value error, must not contain a NUL character", type: "value_error")
+    }
+
+    /// An optional value out of `values`; nil when absent.
+    mutating func choice(_ name: String, _ values: [String]) -> String? {
+        guard let request else {
+            appendParameter(.init(name: name, schema: .nullable(.string(values: values)), required: false))
+            return nil
+        }
+        guard let text = request.queryParameter(name), !text.isEmpty else { return nil }
+        guard values.contains(text) else {
+            let expected = values.dropLast().map { "'\($0)'" }.joined(separator: ", ") + (values.count > 1 ? " or " : "") + "'\(values.last ?? "")'"
+            appendIssue(ValidationIssue(location: ["query", .string(name)], message: "Input should be \(expected)", type: "enum",
+                                        context: .object([("expected", .string(expected))])))
+            return nil
+        }
+        return text
+    }
+
+    /// An optional integer in `range`; nil when absent.
+    mutating func optionalInteger(_ name: String, range: ClosedRange<Int>) -> Int? {
+        guard let request else {
+            appendParameter(.init(name: name, schema: .nullable(.integer(minimum: range.lowerBound, maximum: range.upperBound)), required: false))
+            return nil
+        }
+        guard request.queryParameter(name) != nil else { return nil }
+        return integer(name, default: range.lowerBound, range: range)
     }
 }
 

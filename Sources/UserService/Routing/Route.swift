@@ -53,6 +53,8 @@ struct Route: Sendable {
     let status: HTTPStatus
     let requestBody: ObjectSchema?
     let queryParameters: [ObjectSchema.Property]
+    /// The path parameters its input checks (a UUID, say); the others are any non-empty segment.
+    let pathParameters: [ObjectSchema.Property]
     let responseContentType: String
     let responseSchema: Schema
     /// Examples for the document.
@@ -124,6 +126,7 @@ extension Route {
         status = options.status
         requestBody = input?.requestBody
         queryParameters = input?.queryParameters ?? []
+        pathParameters = input?.pathParameters ?? []
         responseContentType = Response.contentType
         responseSchema = Response.bodySchema
         requestExample = input?.requestExample

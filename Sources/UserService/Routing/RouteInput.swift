@@ -1,11 +1,18 @@
 import HTTP
-/// What a route's handler reads besides the path: a JSON body (`RequestModel`) or query parameters (`QueryModel`).
+/// What a route's handler reads: a JSON body (`RequestModel`), query parameters (`QueryModel`) or checked path
+/// parameters (`PathModel`).
 protocol RouteInput: SendableMetatype {
     static func read(from context: RequestContext, rules: PasswordRules) throws(ValidationError) -> Self
     /// The body's schema, for the document; nil for query input.
     static var requestBody: ObjectSchema? { get }
     static var queryParameters: [ObjectSchema.Property] { get }
+    /// The `{placeholders}` it checks (`PathModel`), for the document; the others are described as plain strings.
+    static var pathParameters: [ObjectSchema.Property] { get }
     static var requestExample: JSONValue? { get }
+}
+
+extension RouteInput {
+    static var pathParameters: [ObjectSchema.Property] { [] }
 }
 
 extension RequestModel {
