@@ -30,7 +30,10 @@ struct LoginThrottleRepository {
                                 THEN now() + make_interval(secs => least($3::float8 * power(2, least(t.lockouts, 30)), $4))
                             ELSE NULL END,
             updated_at = CASE WHEN t.blocked_until > now() THEN t.updated_at ELSE now() END
-        RETURNING CASE WHEN blocked_until > now() THEN ceil(extract(epoch FROM blocked_until - now()))::int END
+        RETURNING CASE WHEN blocked_until > now()
+                       -- The wall clock, not this transaction's start: a parallel attempt that began before the block
+                       -- was set (and waited for the row) must not announce more than the block's own length.
+                       THEN greatest(1, ceil(extract(epoch FROM blocked_until - clock_timestamp())))::int END
         """)
 
     /// Counts an attempt; returns the seconds to wait when it is refused, nil when it may be checked.
