@@ -14,13 +14,13 @@ final class Services {
     let events: SecurityEventRepository
     let sessions: SessionRepository
     let throttle: LoginThrottleRepository
-    let passwordChanges: PasswordChangeLimitRepository
+    let passwordChanges: AccountWindowLimit
     let profiles: ProfileRepository
     let preferences: PreferencesRepository
     let authenticator: Authenticator
     let accountData: AccountDataRepository
     let directory: DirectoryRepository
-    let directoryLimit: DirectoryLimitRepository
+    let directoryLimit: AccountWindowLimit
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
@@ -39,12 +39,12 @@ final class Services {
         throttle = LoginThrottleRepository(
             database: database, limit: configuration.loginThrottleLimit, baseDelay: configuration.loginThrottleBaseDelaySeconds,
             maxDelay: configuration.loginThrottleMaxDelaySeconds, window: configuration.loginThrottleWindowSeconds)
-        passwordChanges = PasswordChangeLimitRepository(database: database, limit: configuration.changePasswordMaxPerHour)
+        passwordChanges = AccountWindowLimit(database: database, counter: AccountWindowLimit.passwordChanges, limit: configuration.changePasswordMaxPerHour)
         profiles = ProfileRepository(database: database)
         preferences = PreferencesRepository(database: database)
         accountData = AccountDataRepository(database: database)
         directory = DirectoryRepository(database: database)
-        directoryLimit = DirectoryLimitRepository(database: database, limit: configuration.directoryMaxPerMinute)
+        directoryLimit = AccountWindowLimit(database: database, counter: AccountWindowLimit.directoryRequests, limit: configuration.directoryMaxPerMinute)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

@@ -22,6 +22,9 @@ final class TestService {
         "CHANGE_PASSWORD_MAX_PER_HOUR": "3",
         // Far longer than a test takes, even on a loaded machine: the window is passed by moving `used_at` back.
         "REFRESH_REUSE_GRACE_SECONDS": "120",
+        // A race test holds a row while a request waits on it: on a loaded machine that wait can pass the default
+        // 5 s statement timeout before the test commits (a 503 instead of the answer under test).
+        "DB_STATEMENT_TIMEOUT_MS": "60000",
     ]
 
     let schema: TestSchema
@@ -138,6 +141,15 @@ final class TestService {
     /// The first column of the first row, as text (nil for NULL or no row).
     func value(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> String? {
         try database.query(sql, parameters).first?.string(0)
+    }
+
+    /// Waits (10 s at most, never a fixed sleep) until a request waits on a lock the test's own connection holds.
+    func waitForWaiter(_ what: String) throws {
+        let holder = try #require(try database.query("SELECT pg_backend_pid()").first?.int(0))
+        let deadline = Clock.nanoseconds() + 10_000_000_000
+        while try count("SELECT count(*) FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))", [holder]) == 0 {
+            try #require(Clock.nanoseconds() < deadline, "\(what) never waited for the test's lock")
+        }
     }
 
     func count(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws -> Int {

@@ -115,6 +115,9 @@ class Stack:
             "BCRYPT_ROUNDS": "4",
             "DRAIN_TIMEOUT_SECONDS": "10",
             "DB_CONNECT_TIMEOUT_SECONDS": "2",
+            # Race tests hold a row while a request waits on it: on a loaded machine the wait can pass the default
+            # 5 s statement timeout before the test commits.
+            "DB_STATEMENT_TIMEOUT_MS": "30000",
         }
         if password_workers:
             self.settings["PASSWORD_WORKERS"] = str(password_workers)

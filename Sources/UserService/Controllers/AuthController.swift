@@ -3,7 +3,7 @@ import Postgres
 
 /// `/api/v1/auth/...`: register, login, refresh, logout, logout-all, me, change-password, sessions, events.
 /// Routes and their attributes are in `Routes.swift`; bodies and answers in `Models/`; SQL in the repositories
-/// (`UserRepository`, `SessionRepository`, `LoginThrottleRepository`, `PasswordChangeLimitRepository`,
+/// (`UserRepository`, `SessionRepository`, `LoginThrottleRepository`, `AccountWindowLimit`,
 /// `SecurityEventRepository`).
 struct AuthController {
     let services: Services
@@ -113,7 +113,7 @@ struct AuthController {
             })
         }
         // Every attempt costs two bcrypt computations: limited per account, successes included.
-        if let wait = try services.passwordChanges.attempt(userID: caller.user.id) { throw Self.tooManyPasswordChanges(retryAfter: wait) }
+        if let wait = try services.passwordChanges.count(userID: caller.user.id) { throw Self.tooManyPasswordChanges(retryAfter: wait) }
         // A wrong current password counts against the same throttle as a login with the account's email.
         if let wait = try services.throttle.attempt(caller.user.email) { throw Self.throttled(retryAfter: wait) }
         guard let hash = try services.users.hashedPassword(userID: caller.user.id),

@@ -6,7 +6,7 @@ import HTTP
 /// towards the caller's `DIRECTORY_MAX_PER_MINUTE` before the directory is read.
 struct DirectoryController {
     let directory: DirectoryRepository
-    let limit: DirectoryLimitRepository
+    let limit: AccountWindowLimit
 
     static func tooManyRequests(retryAfter: Int) -> APIError {
         APIError(.tooManyRequests, "Too many directory requests. Try again later.", headers: [("Retry-After", String(retryAfter))])
@@ -16,7 +16,7 @@ struct DirectoryController {
     static let notFound = APIError(.notFound, "User not found")
 
     private func count(_ caller: Caller) throws {
-        if let wait = try limit.request(userID: caller.user.id) { throw Self.tooManyRequests(retryAfter: wait) }
+        if let wait = try limit.count(userID: caller.user.id) { throw Self.tooManyRequests(retryAfter: wait) }
     }
 
     func search(_ caller: Caller, _ context: RequestContext, _ query: DirectorySearchQuery) throws -> DirectoryPageResponse {

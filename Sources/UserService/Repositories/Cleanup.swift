@@ -59,7 +59,7 @@ public struct Cleanup {
         report.refreshTokens = try deleteInBatches(Self.refreshTokens, age: configuration.cleanupRetentionDays)
         report.sessions = try deleteInBatches(Self.sessions, age: configuration.cleanupRetentionDays)
         report.throttleCounters = try deleteInBatches(Self.throttleCounters, age: configuration.loginThrottleWindowSeconds)
-            + deleteInBatches(Self.passwordChangeWindows, age: PasswordChangeLimitRepository.windowSeconds)
+            + deleteInBatches(Self.passwordChangeWindows, age: AccountWindowLimit.passwordChanges.windowSeconds)
         report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)
         return report
     }

@@ -116,32 +116,3 @@ struct DirectorySearchStatement {
         return "$\(parameters.count)"
     }
 }
-
-/// The per-account limit on directory requests (`DIRECTORY_MAX_PER_MINUTE`): at most `limit` searches and lookups
-/// in a one-minute window that starts with the window's first request, counted atomically before the directory is
-/// read (as `PasswordChangeLimitRepository` counts password changes).
-struct DirectoryLimitRepository {
-    static let windowSeconds = 60
-
-    let database: Database
-    let limit: Int
-
-    static let request = PreparedStatement("directory_request", """
-        INSERT INTO directory_requests AS a (user_id, window_started_at, requests) VALUES ($1, now(), 1)
-        ON CONFLICT (user_id) DO UPDATE SET
-            requests = CASE WHEN a.window_started_at <= now() - make_interval(secs => $3) THEN 1
-                            ELSE least(a.requests + 1, $2 + 1) END,
-            window_started_at = CASE WHEN a.window_started_at <= now() - make_interval(secs => $3) THEN now()
-                                     ELSE a.window_started_at END
-        RETURNING CASE WHEN requests > $2
-                       THEN greatest(1, ceil(extract(epoch FROM window_started_at + make_interval(secs => $3) - now())))::int
-                  END
-        """)
-
-    /// Counts a request; returns the seconds until the window ends when it is over the limit, nil otherwise.
-    func request(userID: String) throws -> Int? {
-        try database.withConnection { connection in
-            try connection.query(Self.request, [userID, limit, Self.windowSeconds]).first?.int(0)
-        }
-    }
-}
