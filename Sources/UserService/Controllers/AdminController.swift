@@ -31,9 +31,9 @@ struct AdminController {
 
     // MARK: GET /admin/users, GET /admin/users/{user_id}
 
-    func list(_ caller: Caller, _ context: RequestContext, _ query: AdminUsersQuery) throws -> AdminUserPage {
+    func list(_ caller: Caller, _ context: RequestContext, _ query: AdminUsersQuery) throws -> Page<AdminUserResponse> {
         let page = try admin.list(query)
-        return AdminUserPage(items: page.users.map(AdminUserResponse.init), total: page.total, limit: query.limit, offset: query.offset)
+        return Page(items: page.users.map(AdminUserResponse.init), total: page.total, limit: query.limit, offset: query.offset)
     }
 
     func show(_ caller: Caller, _ context: RequestContext) throws -> AdminUserDetail {

@@ -146,9 +146,9 @@ struct AuthController {
 
     // MARK: GET /events
 
-    func listEvents(_ caller: Caller, _ context: RequestContext, _ query: EventsQuery) throws -> SecurityEventPage {
+    func listEvents(_ caller: Caller, _ context: RequestContext, _ query: EventsQuery) throws -> Page<SecurityEventResponse> {
         let page = try services.events.page(userID: caller.user.id, limit: query.limit, offset: query.offset)
-        return SecurityEventPage(items: page.events.map(SecurityEventResponse.init), total: page.total,
+        return Page(items: page.events.map(SecurityEventResponse.init), total: page.total,
                                  limit: query.limit, offset: query.offset)
     }
 }

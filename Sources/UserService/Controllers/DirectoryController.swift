@@ -19,9 +19,10 @@ struct DirectoryController {
         if let wait = try limit.count(userID: caller.user.id) { throw Self.tooManyRequests(retryAfter: wait) }
     }
 
-    func search(_ caller: Caller, _ context: RequestContext, _ query: DirectorySearchQuery) throws -> DirectoryPageResponse {
+    func search(_ caller: Caller, _ context: RequestContext, _ query: DirectorySearchQuery) throws -> Page<DirectoryEntryResponse> {
         try count(caller)
-        return try directory.search(query, callerIsPremium: caller.user.isPremium)
+        let found = try directory.search(query, callerIsPremium: caller.user.isPremium)
+        return Page(items: found.entries.map(DirectoryEntryResponse.init), total: found.total, limit: query.limit, offset: query.offset)
     }
 
     /// The caller is one user among others here: their own public view is found exactly when others would find it

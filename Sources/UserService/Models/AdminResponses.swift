@@ -15,22 +15,6 @@ struct AdminUserResponse: ResponseModel {
     }
 }
 
-struct AdminUserPage: ResponseModel {
-    static let schemaName = "AdminUserPage"
-    static let example = AdminUserPage(items: [.example], total: 1, limit: 20, offset: 0)
-    let items: [AdminUserResponse]
-    let total: Int
-    let limit: Int
-    let offset: Int
-
-    func write(to object: inout FieldWriter) {
-        object.field("items", items)
-        object.field("total", total)
-        object.field("limit", limit)
-        object.field("offset", offset)
-    }
-}
-
 /// A security event as an administrator sees it: with `actor_id`, the administrator who acted (null when the
 /// account's owner did, or the command line).
 struct AdminSecurityEventResponse: ResponseModel {

@@ -91,19 +91,3 @@ struct SecurityEventResponse: ResponseModel {
         object.field("created_at", event.createdAt.iso8601, format: "date-time")
     }
 }
-
-struct SecurityEventPage: ResponseModel {
-    static let schemaName = "SecurityEventPage"
-    static let example = SecurityEventPage(items: [.example], total: 1, limit: 20, offset: 0)
-    let items: [SecurityEventResponse]
-    let total: Int
-    let limit: Int
-    let offset: Int
-
-    func write(to object: inout FieldWriter) {
-        object.field("items", items)
-        object.field("total", total)
-        object.field("limit", limit)
-        object.field("offset", offset)
-    }
-}

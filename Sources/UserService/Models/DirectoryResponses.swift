@@ -76,23 +76,6 @@ struct DirectoryEntryResponse: ResponseModel {
     }
 }
 
-/// `GET /api/v1/users/search`: `total` is exact up to `DirectoryRepository.cap` and that cap beyond it.
-struct DirectoryPageResponse: ResponseModel {
-    static let schemaName = "DirectoryPage"
-    static let example = DirectoryPageResponse(items: [.example], total: 1, limit: 20, offset: 0)
-    let items: [DirectoryEntry]
-    let total: Int
-    let limit: Int
-    let offset: Int
-
-    func write(to object: inout FieldWriter) {
-        object.field("items", items.map(DirectoryEntryResponse.init))
-        object.field("total", total)
-        object.field("limit", limit)
-        object.field("offset", offset)
-    }
-}
-
 /// `GET /db/directory/plans` (private): the plan PostgreSQL chooses for a search's statement, for `make bench`
 /// and the scale test. Structure and estimates only: no row's values.
 struct DirectoryPlanResponse: ResponseModel {

@@ -32,7 +32,8 @@ struct DirectoryRepository {
     /// table for a word it thought common and is not, and the issue asks for no sequential scan at all.
     static let indexesOnly = PreparedStatement("directory_indexes_only", "SET LOCAL enable_seqscan = off")
 
-    func search(_ query: DirectorySearchQuery, callerIsPremium: Bool) throws -> DirectoryPageResponse {
+    /// One page of entries and the (capped) total.
+    func search(_ query: DirectorySearchQuery, callerIsPremium: Bool) throws -> (entries: [DirectoryEntry], total: Int) {
         let statement = DirectorySearchStatement(query, callerIsPremium: callerIsPremium)
         return try database.transaction { connection in
             try connection.query(Self.indexesOnly)
@@ -43,7 +44,7 @@ struct DirectoryRepository {
                 total = try row.int(0) ?? 0
                 if !row.isNull(1) { items.append(try DirectoryEntry(row, offset: 1)) }
             }
-            return DirectoryPageResponse(items: items, total: total, limit: query.limit, offset: query.offset)
+            return (items, total)
         }
     }
 

@@ -19,6 +19,24 @@ struct Message: ResponseModel {
     func write(to object: inout FieldWriter) { object.field("message", message) }
 }
 
+/// One page of a list: `{"items", "total", "limit", "offset"}` (the caller's events, the administrators' user list,
+/// the directory).
+struct Page<Item: ResponseModel>: ResponseModel {
+    static var schemaName: String { Item.schemaName + "Page" }
+    static var example: Page { Page(items: [Item.example], total: 1, limit: 20, offset: 0) }
+    let items: [Item]
+    let total: Int
+    let limit: Int
+    let offset: Int
+
+    func write(to object: inout FieldWriter) {
+        object.field("items", items)
+        object.field("total", total)
+        object.field("limit", limit)
+        object.field("offset", offset)
+    }
+}
+
 /// A text answer (`/metrics`).
 struct PlainText: ResponseBody {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
