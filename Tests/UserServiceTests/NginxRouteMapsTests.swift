@@ -2,7 +2,7 @@ import HTTP
 import Testing
 @testable import UserService
 
-/// The regexes `user-service routes --nginx` writes; what nginx does with them is checked end to end (test_nginx.py).
+/// The keys `user-service routes --nginx` writes; what nginx does with them is checked end to end (test_nginx_routes.py).
 @Suite struct NginxRouteMapsTests {
     func route(_ method: HTTPMethod, _ path: String, _ options: Route.Options = Route.Options()) -> Route {
         Route(method, path, "test", tag: .system, options) { $0.system.root }
@@ -15,10 +15,32 @@ import Testing
         #expect(NginxRouteMaps.pattern("/a+b/{x}/c(d)") == "/a\\+b/[^/]+/c\\(d\\)")
     }
 
-    @Test func keysAreAnchoredMethodAndPath() {
+    @Test func aPathWithoutParametersIsAnExactKeyOfMethodAndPath() {
         let text = NginxRouteMaps.render([route(.get, "/users/me"), route(.delete, "/users/me", .init(workers: .password, rateGroup: .strict))])
-        #expect(text.contains("    \"~^DELETE /users/me$\" password;"))
-        #expect(!text.contains("\"~^GET /users/me$\""))  // the default (main) is not listed
+        #expect(text.contains("    \"DELETE /users/me\" password;"))
+        #expect(!text.contains("\"GET /users/me\""))  // the default (main) is not listed
+    }
+
+    @Test func parameterisedRoutesAreAnchoredRegexesAndNeighboursWithOneValueAreJoined() {
+        let routes = [route(.delete, "/s/{id}", .init(noStore: true)), route(.get, "/u/{id}/x", .init(noStore: true)),
+                      route(.get, "/plain", .init(noStore: true)), route(.get, "/v/{id}", .init(noStore: true))]
+        let text = NginxRouteMaps.map("c", routes, default: "\"\"") { $0.noStore ? "no-store" : "\"\"" }
+        #expect(text == """
+            map "$request_method $user_service_path" $c {
+                default "";
+                "GET /plain" no-store;
+                "~^(?:DELETE /s/[^/]+|GET /u/[^/]+/x|GET /v/[^/]+)$" no-store;
+            }
+
+            """)
+    }
+
+    @Test func aKeyLongerThanNginxsDefaultBucketHoldsIsARegex() {
+        let long = "/" + String(repeating: "a", count: NginxRouteMaps.maximumExactKeyBytes - 5)  // "POST " + long: one byte over
+        let text = NginxRouteMaps.render([route(.post, String(long.dropLast()), .init(workers: .password, rateGroup: .strict)),
+                                          route(.post, long, .init(workers: .password, rateGroup: .strict))])
+        #expect(text.contains("    \"POST \(long.dropLast())\" password;"))
+        #expect(text.contains("    \"~^POST \(long)$\" password;"))
     }
 
     @Test func aDefaultRouteIsListedWhereItShadowsALaterOne() {
@@ -37,8 +59,11 @@ import Testing
     }
 
     @Test func privatePathsAreRefusedForEveryMethod() {
-        let text = NginxRouteMaps.render([route(.get, "/metrics", .init(isPrivate: true)), route(.post, "/metrics", .init(isPrivate: true))])
-        #expect(text.split(separator: "\n").filter { $0 == "    \"~^[^ ]+ /metrics$\" 1;" }.count == 1)  // listed once
+        let text = NginxRouteMaps.render([route(.get, "/metrics", .init(isPrivate: true)), route(.post, "/metrics", .init(isPrivate: true)),
+                                          route(.get, "/db/{name}", .init(isPrivate: true))])
+        #expect(text.contains("map \"$user_service_path\" $user_service_private_path {"))
+        #expect(text.split(separator: "\n").filter { $0 == "    \"/metrics\" 1;" }.count == 1)  // listed once
+        #expect(text.contains("    \"~^/db/[^/]+$\" 1;"))
     }
 
     /// The private map fails closed: a public route that the router would pick first, for one method, must not
@@ -47,9 +72,9 @@ import Testing
         let routes = [route(.get, "/x/{id}"), route(.post, "/x/me", .init(isPrivate: true))]
         let text = NginxRouteMaps.map("p", routes, default: "0", anyMethod: true) { $0.isPrivate ? "1" : "0" }
         #expect(text == """
-            map "$request_method $user_service_path" $p {
+            map "$user_service_path" $p {
                 default 0;
-                "~^[^ ]+ /x/me$" 1;
+                "~^/x/me$" 1;
             }
 
             """)

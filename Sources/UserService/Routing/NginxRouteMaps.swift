@@ -1,8 +1,7 @@
 import HTTP
 /// The http-level nginx `map`s that come from the route table (`user-service routes --nginx`; `scripts/render-nginx`
 /// writes them into `conf.d/user-service.conf`), so adding a route can never leave nginx behind. Each map is keyed on
-/// `"$request_method $user_service_path"` (the path below the mount point) and lists anchored regexes in table
-/// order, the order in which the router picks the first route that matches:
+/// `"$request_method $user_service_path"` (the path below the mount point), the private map on the path alone:
 ///
 /// - `$user_service_workers`: `main` or `password` (which socket serves the request);
 /// - `$user_service_rate_group`: `general` or `strict` (which rate-limit zone counts it);
@@ -13,13 +12,18 @@ import HTTP
 /// A route with the default value is listed only where it shadows a later route that has another value, so the
 /// maps stay short and still agree with the router — except in the private map, which fails closed: it lists only
 /// private paths, so a public route of one method can never unmask a private path for another method.
+///
+/// Every request evaluates every map, so they are cheap to evaluate: a route without parameters that no earlier
+/// route overlaps is an exact key (nginx looks those up in a hash, before any regex, ignoring letter case — which
+/// only ever classifies a path the router refuses anyway), and the other routes are anchored regexes in table
+/// order (the router picks the first route that matches), consecutive ones with the same value joined into one.
 public enum NginxRouteMaps {
     public static func render() -> String { render(Routes.table) }
 
     static func render(_ routes: [Route]) -> String {
         let header = """
             # Rendered from the route table by `user-service routes --nginx` (\(ServiceVersion.name) \(ServiceVersion.version)).
-            # Keyed on "METHOD path-below-the-mount-point"; do not edit: re-render with scripts/render-nginx.
+            # Keyed on "METHOD path-below-the-mount-point" (the private map on the path); do not edit: re-render with scripts/render-nginx.
 
             """
         return header + [
@@ -30,21 +34,49 @@ public enum NginxRouteMaps {
         ].joined(separator: "\n")
     }
 
+    /// The longest exact key that fits a bucket of nginx's default `map_hash_bucket_size` (64 bytes on x86-64: an
+    /// 8-byte value pointer, a 2-byte length and the key, rounded up to 8, then 8 bytes ending the bucket); a longer
+    /// one is written as a regex, so a site's nginx needs no setting of ours.
+    static let maximumExactKeyBytes = 46
+
     /// One `map` block: the routes whose value differs from the default, and those that shadow one of them.
     static func map(_ variable: String, _ routes: [Route], default defaultValue: String, anyMethod: Bool = false,
                     value: (Route) -> String) -> String {
-        var lines = ["map \"$request_method $user_service_path\" $\(variable) {", "    default \(defaultValue);"]
+        let source = anyMethod ? "$user_service_path" : "$request_method $user_service_path"
+        var exact: [String] = []
+        var regexes: [(alternatives: [String], value: String)] = []
         var listed = Set<String>()
         for (index, route) in routes.enumerated() {
             let routeValue = value(route)
             let shadows = routes[(index + 1)...].contains { later in
-                value(later) != defaultValue && (anyMethod || later.method == route.method) && overlap(route.path, later.path)
+                value(later) != defaultValue && overlaps(route, later, anyMethod)
             }
             guard routeValue != defaultValue || (shadows && !anyMethod) else { continue }
-            let key = "\"~^\(anyMethod ? "[^ ]+" : route.method.rawValue) \(pattern(route.path))$\""
-            if listed.insert(key).inserted { lines.append("    \(key) \(routeValue);") }
+            let method = anyMethod ? "" : route.method.rawValue + " "
+            let alternative = method + pattern(route.path)
+            guard listed.insert(alternative).inserted else { continue }
+            let shadowed = routes[..<index].contains { overlaps($0, route, anyMethod) }
+            if !shadowed && !segments(route.path).contains(where: isParameter) && (method + route.path).utf8.count <= maximumExactKeyBytes {
+                exact.append("    \"\(method)\(route.path)\" \(routeValue);")
+                continue
+            }
+            if regexes.last?.value == routeValue {
+                regexes[regexes.count - 1].alternatives.append(alternative)
+            } else {
+                regexes.append(([alternative], routeValue))
+            }
         }
-        return (lines + ["}", ""]).joined(separator: "\n")
+        let regexLines = regexes.map { run in
+            let body = run.alternatives.count == 1 ? run.alternatives[0] : "(?:" + run.alternatives.joined(separator: "|") + ")"
+            return "    \"~^\(body)$\" \(run.value);"
+        }
+        return (["map \"\(source)\" $\(variable) {", "    default \(defaultValue);"] + exact + regexLines + ["}", ""])
+            .joined(separator: "\n")
+    }
+
+    /// Whether some request matches both routes: the same method (any, for the private map) and overlapping paths.
+    private static func overlaps(_ earlier: Route, _ later: Route, _ anyMethod: Bool) -> Bool {
+        (anyMethod || earlier.method == later.method) && overlap(earlier.path, later.path)
     }
 
     /// The regex of a path template: `{name}` becomes one non-empty segment (`[^/]+`), as the router binds it, and
