@@ -4,11 +4,13 @@ import HTTP
 /// Owns one `FCGX_Request` at a stable address, reused for every request a worker accepts.
 final class FastCGIRequest {
     private let raw: UnsafeMutablePointer<FCGX_Request>
+    private var head: [UInt8] = []
 
     /// `listenFD` is the pool's socket (fd 0 in a worker).
     init(listenFD: Int32) {
         raw = .allocate(capacity: 1)
         FCGX_InitRequest(raw, listenFD, 0)
+        head.reserveCapacity(1024)
     }
 
     deinit {
@@ -26,8 +28,11 @@ final class FastCGIRequest {
         return result == -11 || result == -4 ? .nothing : .failed(result)
     }
 
-    func parameter(_ name: String) -> String? {
-        guard let value = FCGX_GetParam(name, raw.pointee.envp) else { return nil }
+    /// A parameter's value. The name is a literal: its null-terminated bytes go to libfcgi without a copy.
+    func parameter(_ name: StaticString) -> String? {
+        precondition(name.hasPointerRepresentation)
+        let cName = UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
+        guard let value = FCGX_GetParam(cName, raw.pointee.envp) else { return nil }
         return String(cString: value)
     }
 
@@ -49,9 +54,15 @@ final class FastCGIRequest {
         return body
     }
 
-    /// Writes a CGI-style response: `Status:` line, headers, blank line, body.
+    /// Writes a CGI-style response: `Status:` line, headers, blank line, body. The head is built as bytes in a
+    /// buffer kept from one request to the next.
     func write(_ response: HTTPResponse) {
-        var head = "Status: \(response.status.code) \(response.status.reasonPhrase)\r\n"
+        head.removeAll(keepingCapacity: true)
+        head.append("Status: ")
+        head.appendDecimal(response.status.code)
+        head.append(UInt8(ascii: " "))
+        head.append(response.status.reasonPhrase)
+        head.append("\r\n")
         for (name, value) in response.headers {
             // Never written: a control character would split or corrupt the response (the value is not logged).
             guard !HTTPResponse.isUnsafe((name, value)) else {
@@ -59,11 +70,20 @@ final class FastCGIRequest {
                 Log.write("worker: dropped the response header \(printableName): its value has a control character")
                 continue
             }
-            head += "\(name): \(value)\r\n"
+            head.append(name)
+            head.append(": ")
+            head.append(value)
+            head.append("\r\n")
         }
-        head += "Content-Length: \(response.body.count)\r\n\r\n"
-        var bytes = Array(head.utf8)
-        bytes.append(contentsOf: response.body)
+        head.append("Content-Length: ")
+        head.appendDecimal(response.body.count)
+        head.append("\r\n\r\n")
+        put(head)
+        put(response.body)
+    }
+
+    private func put(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty else { return }
         bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                 _ = FCGX_PutStr($0, Int32(buffer.count), raw.pointee.out)

@@ -1,23 +1,48 @@
 import HTTP
 
 /// The worker's request lines, written to stderr in batches: at most `limit` bytes wait, and the worker flushes
-/// before it blocks for the next request, so a line is late only while requests keep arriving.
+/// before it blocks for the next request, so a line is late only while requests keep arriving. Lines are built as
+/// bytes in one buffer that is kept between batches: logging a request allocates nothing.
 struct RequestLog {
     static let limit = 4096
-    private var buffer = ""
+    private var buffer: [UInt8]
+
+    init() {
+        buffer = []
+        buffer.reserveCapacity(Self.limit + 512)
+    }
 
     var isEmpty: Bool { buffer.isEmpty }
 
-    mutating func append(_ line: String) {
-        buffer += line
-        buffer += "\n"
-        if buffer.utf8.count >= Self.limit { flush() }
+    /// `method=GET route=/api/v1/auth/me status=200 duration_ms=1.234 request_id=… remote_addr=… pid=…`
+    mutating func append(method: String, route: String, status: Int, microseconds: Int, requestID: String?,
+                         remoteAddress: String?, pid: Int32) {
+        buffer.append("method=")
+        buffer.append(method)
+        buffer.append(" route=")
+        buffer.append(route)
+        buffer.append(" status=")
+        buffer.appendDecimal(status)
+        buffer.append(" duration_ms=")
+        buffer.appendDecimal(microseconds / 1000)
+        buffer.append(UInt8(ascii: "."))
+        let fraction = microseconds % 1000
+        buffer.append(UInt8(ascii: "0") + UInt8(fraction / 100))
+        buffer.append(UInt8(ascii: "0") + UInt8(fraction / 10 % 10))
+        buffer.append(UInt8(ascii: "0") + UInt8(fraction % 10))
+        buffer.append(" request_id=")
+        buffer.append(requestID ?? "-")
+        buffer.append(" remote_addr=")
+        buffer.append(remoteAddress ?? "-")
+        buffer.append(" pid=")
+        buffer.appendDecimal(Int(pid))
+        buffer.append(UInt8(ascii: "\n"))
+        if buffer.count >= Self.limit { flush() }
     }
 
     mutating func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.removeLast()  // Log.write adds the last newline
-        Log.write(buffer)
-        buffer = ""
+        Log.write(lines: buffer)
+        buffer.removeAll(keepingCapacity: true)
     }
 }

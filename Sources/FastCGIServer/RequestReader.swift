@@ -4,7 +4,7 @@ import HTTP
 enum RequestReader {
     /// Parameters as nginx sends them. `PATH_INFO` is the path below the mount point; when it is empty
     /// (a plain `include fastcgi_params`), `SCRIPT_NAME` holds the whole path and there is no prefix.
-    static func make(parameter: (String) -> String?, body: (Int) -> [UInt8], bodyLimit: Int) -> HTTPRequest {
+    static func make(parameter: (StaticString) -> String?, body: (Int) -> [UInt8], bodyLimit: Int) -> HTTPRequest {
         let pathInfo = parameter("PATH_INFO") ?? ""
         let scriptName = parameter("SCRIPT_NAME") ?? ""
         let (path, mount) = pathInfo.isEmpty ? (scriptName.isEmpty ? "/" : scriptName, "") : (pathInfo, scriptName)

@@ -78,8 +78,8 @@ public enum Worker {
         let outcome = responder.respond(to: request)
         fastCGI.write(outcome.response)
         fastCGI.finish()
-        let micros = (Clock.nanoseconds() - start) / 1000
-        let fraction = String(micros % 1000)
-        log.append("method=\(request.method) route=\(outcome.route) status=\(outcome.response.status.code) duration_ms=\(micros / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction) request_id=\(request.requestID ?? "-") remote_addr=\(request.remoteAddress ?? "-") pid=\(pid)")
+        log.append(method: request.method, route: outcome.route, status: outcome.response.status.code,
+                   microseconds: Int((Clock.nanoseconds() - start) / 1000), requestID: request.requestID,
+                   remoteAddress: request.remoteAddress, pid: pid)
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct RequestReaderTests {
     func read(_ parameters: [String: String], body: [UInt8] = [], limit: Int = 100) -> (request: HTTPRequest, bodyRead: Bool) {
         var bodyRead = false
-        let request = RequestReader.make(parameter: { parameters[$0] }, body: { count in
+        let request = RequestReader.make(parameter: { parameters["\($0)"] }, body: { count in
             bodyRead = true
             return Array(body.prefix(count))
         }, bodyLimit: limit)

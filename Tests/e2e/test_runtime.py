@@ -26,6 +26,24 @@ def test_system_endpoints_at_the_site_root(stack, http):
     assert status["server_version"].startswith("15.")
 
 
+def test_each_request_is_logged_once_in_one_line(stack, http):
+    """The worker writes its request lines as bytes in batches: one line per request, whole, with the route
+    template, status, duration in milliseconds with three decimals, nginx's request id and the client address."""
+    answers = [http.get(stack.url(path)) for path in ("/", "/health", "/api/v1/does-not-exist")]
+    ids = [a.headers["X-Request-ID"] for a in answers]
+    wait_for(lambda: all(f"request_id={i}" in stack.pool_log() for i in ids), message="the request lines")
+    lines = {i: [line for line in stack.pool_log().splitlines() if f"request_id={i}" in line] for i in ids}
+    pattern = r"method=GET route=(\S+) status=(\d{3}) duration_ms=\d+\.\d{3} request_id=([0-9a-f]{32}) remote_addr=127\.0\.0\.1 pid=\d+"
+    seen = []
+    for i, answer in zip(ids, answers):
+        assert len(lines[i]) == 1, lines[i]
+        match = re.fullmatch(pattern, lines[i][0])
+        assert match, lines[i][0]
+        assert match[2] == str(answer.status_code) and match[3] == i
+        seen.append(match[1])
+    assert seen == ["/", "/health", "unmatched"]
+
+
 def test_unknown_path_and_wrong_method_have_fastapi_shapes(stack, http):
     missing = http.get(stack.url("/api/v1/does-not-exist"))
     assert missing.status_code == 404 and missing.json() == {"detail": "Not Found"}
