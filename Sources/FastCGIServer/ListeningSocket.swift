@@ -45,6 +45,22 @@ struct ListeningSockets {
         throw SocketError("no listening socket: pass --listen unix:PATH or HOST:PORT, use systemd socket activation, or start with the socket on fd 0")
     }
 
+    enum Transport { case unix, tcp }
+
+    /// Whether any socket is on TCP (then only `FASTCGI_ALLOWED_CLIENTS` may connect). An IPv6 socket is refused:
+    /// libfcgi filters IPv4 peers only, so an IPv6 (or dual-stack) socket would let every peer through.
+    func transport() throws(SocketError) -> Transport {
+        var result = Transport.unix
+        for socket in [main, password].compactMap({ $0 }) {
+            switch SystemCalls.socketFamily(socket.fd) {
+            case AF_UNIX: continue
+            case AF_INET: result = .tcp
+            default: throw SocketError("the pool's listening socket is neither a unix socket nor IPv4 TCP: listen on an IPv4 address (ListenStream=10.0.0.2:9000)")
+            }
+        }
+        return result
+    }
+
     func removeOwnedPaths() {
         for path in [main.ownedPath, password?.ownedPath].compactMap({ $0 }) { unlink(path) }
     }

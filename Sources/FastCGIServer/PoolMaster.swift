@@ -24,6 +24,7 @@ public final class PoolMaster {
     private var supervisor: PoolSupervisor
     private let spawner: WorkerSpawner
     private let sockets: ListeningSockets
+    private let transport: ListeningSockets.Transport
     /// Slots below `mainWorkers` serve the main socket; the next `passwordWorkers` the password socket.
     private let mainWorkers: Int
     private let passwordWorkers: Int
@@ -57,6 +58,7 @@ public final class PoolMaster {
         signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGQUIT])
         sockets = try ListeningSockets.acquire(listen: options.listen, listenPassword: options.listenPassword,
                                                socketMode: options.socketMode, environment: inherited)
+        transport = try sockets.transport()
         mainWorkers = configuration.workers
         passwordWorkers = sockets.password == nil ? 0 : configuration.passwordWorkers
         processCount = InFlightSlots.processCount(workers: mainWorkers + passwordWorkers)
@@ -68,7 +70,7 @@ public final class PoolMaster {
         notifier = SystemdNotifier(environment: inherited)
         supervisor = PoolSupervisor(settings: .init(
             workerCount: mainWorkers + passwordWorkers, drainTimeout: UInt64(configuration.drainTimeoutSeconds) * 1_000_000_000))
-        currentEnvironment = Environment.forWorkers(configuration.environment)
+        currentEnvironment = try AllowedClients.workerEnvironment(Environment.forWorkers(configuration.environment), transport: transport)
     }
 
     private func loop() -> Int32 {
@@ -131,7 +133,7 @@ public final class PoolMaster {
                 || (sockets.password != nil && configuration.passwordWorkers != passwordWorkers) {
                 Log.write("user-service: WORKERS or PASSWORD_WORKERS changed: new counts take effect at the next restart, not on reload")
             }
-            nextEnvironment = Environment.forWorkers(configuration.environment)
+            nextEnvironment = try AllowedClients.workerEnvironment(Environment.forWorkers(configuration.environment), transport: transport)
             return true
         } catch {
             Log.write("user-service: reload refused, keeping the running workers: \(error)")

@@ -27,6 +27,16 @@ enum SystemCalls {
         return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
     }
 
+    /// The address family of a socket (`AF_UNIX`, `AF_INET`, ...), nil if `fd` is not one.
+    static func socketFamily(_ fd: Int32) -> Int32? {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return result == 0 ? Int32(address.ss_family) : nil
+    }
+
     /// A signalfd for `signals`, which are blocked in this process so they are only read from it.
     static func blockedSignalFD(_ signals: [Int32]) throws(Failure) -> Int32 {
         var mask = sigset_t()

@@ -96,9 +96,11 @@ class Stack:
     """One pool + one nginx in a private folder, on a database of its own."""
 
     def __init__(self, name="stack", env=None, nginx_env=None, workers=2, database=None, site=None, notify_socket=None,
-                 start_nginx=True, binary=BIN, wrapper=(), migrations=MIGRATIONS, password_workers=0):
+                 start_nginx=True, binary=BIN, wrapper=(), migrations=MIGRATIONS, password_workers=0, listen=None):
         self.dir = private_folder(os.path.join(RUN_DIR, f"{name}-{uuid.uuid4().hex[:8]}"))
         self.socket_path = os.path.join(self.dir, "pool.sock")
+        # The pool's address: its unix socket, or HOST:PORT (a pool host on TCP).
+        self.listen = listen or f"unix:{self.socket_path}"
         self.password_socket_path = os.path.join(self.dir, "password.sock") if password_workers else None
         self.binary = binary
         self.wrapper = list(wrapper)
@@ -165,7 +167,7 @@ class Stack:
         self.pool_log_path = os.path.join(self.dir, "pool.log")
         self.pool_log_file = open(self.pool_log_path, "ab")
         password = ["--listen-password", f"unix:{self.password_socket_path}"] if self.password_socket_path else []
-        self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", f"unix:{self.socket_path}"] + password +
+        self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", self.listen] + password +
                                      ["--socket-mode", SOCKET_MODE, "--env-file", self.env_file], env=env,
                                      stdout=self.pool_log_file, stderr=subprocess.STDOUT)
         if wait:
@@ -180,7 +182,7 @@ class Stack:
         """The master's pid (the pool process itself, or the one a wrapper such as strace started)."""
         if not self.wrapper:
             return self.pool.pid
-        out = subprocess.run(["pgrep", "-f", "-x", f"{self.binary} serve --listen unix:{self.socket_path} .*"],
+        out = subprocess.run(["pgrep", "-f", "-x", f"{self.binary} serve --listen {self.listen} .*"],
                              capture_output=True, text=True).stdout.split()
         return int(out[0])
 
