@@ -30,16 +30,19 @@ public final class Database {
     }
 
     /// Runs `body` in one transaction. A broken connection is never retried here: the outcome is unknown. A
-    /// transaction PostgreSQL chose to roll back whole — a deadlock's victim, a serialization failure — changed
+    /// transaction PostgreSQL refused whole — a deadlock's victim, a serialization failure, a write on a server
+    /// that became a standby (its connection dropped, so the retry reconnects to the new primary) — changed
     /// nothing and is run once more.
     @discardableResult
     public func transaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         do {
             return try withConnection { try $0.transaction(body) }
-        } catch let error as PostgresError where error.sqlState == .deadlockDetected || error.sqlState == .serializationFailure {
+        } catch let error as PostgresError where Self.refusedWhole.contains(error.sqlState) {
             return try withConnection { try $0.transaction(body) }
         }
     }
+
+    private static let refusedWhole: [SQLState?] = [.deadlockDetected, .serializationFailure, .readOnlyTransaction]
 
     /// The connection, checked before each use with one non-blocking read (`isAlive`, no round trip): one the
     /// server has closed since (a restart, a failover, `pg_terminate_backend`) is replaced before anything is

@@ -40,9 +40,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         switch kind {
         case .connectionFailed, .connectionLost: return true
         case .server:
-            // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect now).
+            // Class 08 (connection exception), 57P01..57P03 (admin shutdown, crash shutdown, cannot connect now),
+            // 25006 (a write on a server that has become a standby after a failover: the next connection, with
+            // `target_session_attrs=read-write`, finds the new primary).
             guard let code = sqlState?.code else { return false }
-            return code.hasPrefix("08") || code == "57P01" || code == "57P02" || code == "57P03"
+            return code.hasPrefix("08") || code == "57P01" || code == "57P02" || code == "57P03" || sqlState == .readOnlyTransaction
         case .invalidParameter, .decoding: return false
         }
     }
@@ -60,4 +62,5 @@ public struct SQLState: Hashable, Sendable, CustomStringConvertible {
     public static let queryCanceled = SQLState("57014")
     public static let deadlockDetected = SQLState("40P01")
     public static let serializationFailure = SQLState("40001")
+    public static let readOnlyTransaction = SQLState("25006")
 }

@@ -132,6 +132,23 @@ import Testing
         #expect(try db.connection.query("SELECT count(*) FROM items").first?.int(0) == 1)
     }
 
+    @Test func aWriteRefusedAsOnAStandbyReconnectsAndRunsOnceMore() throws {
+        let db = try TestSchema()
+        try db.connection.query("CREATE TABLE items (name text PRIMARY KEY)")
+        let database = Database(ConnectionOptions(url: TestSchema.baseURL))
+        // The connection's server refuses writes, as a primary turned standby does after a failover (25006).
+        let pid = try database.withConnection { connection in
+            try connection.query("SET default_transaction_read_only = on")
+            return try connection.query("SELECT pg_backend_pid()").first!.int(0)!
+        }
+        let again = try database.transaction { connection in
+            try connection.query("INSERT INTO \(db.name).items VALUES ($1)", ["after failover"])
+            return try connection.query("SELECT pg_backend_pid()").first!.int(0)!
+        }
+        #expect(again != pid)
+        #expect(try db.connection.query("SELECT count(*) FROM items").first?.int(0) == 1)
+    }
+
     @Test func aConnectionLostDuringAStatementIsReportedAndReplaced() throws {
         let database = Database(ConnectionOptions(url: TestSchema.baseURL))
         // The statement reached the server and the connection broke under it: its outcome is unknown, the
