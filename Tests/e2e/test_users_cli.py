@@ -247,3 +247,41 @@ def test_a_malformed_file_reports_each_bad_line_and_imports_the_good_ones(cli_st
         login(http, cli_stack, address, "GoodPass123")
     # The account whose username and email were claimed is untouched.
     assert login(http, cli_stack, taken["email"])["access_token"]
+
+
+def test_with_roles_carries_administrators_and_premium_over(cli_stack, make_stack, http):
+    good_hash = bcrypt.hashpw(b"GoodPass123", bcrypt.gensalt(4)).decode()
+
+    def account(**fields):
+        name = uuid.uuid4().hex[:10]
+        return {"email": f"role_{name}@example.com", "username": f"role_{name}", "hashed_password": good_hash, **fields}
+
+    admin = account(is_admin=True)
+    subscriber = account(premium_plan="monthly", premium_expires_at="2999-01-01T00:00:00+00:00")
+    legacy = account(is_premium=True)  # the FastAPI service's premium flag, no plan
+    plain = account()
+    path = os.path.join(tempfile.mkdtemp(dir=cli_stack.dir), "roles.jsonl")
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(line) + "\n" for line in (admin, subscriber, legacy, plain)))
+    target = make_stack(name="roles-target")
+    result = users(target, "import", path, "--with-roles")
+    assert result.returncode == 0, result.stderr
+    assert "4 imported, 0 already present, 0 skipped" in result.stderr
+    assert "1 account(s) had is_premium and no plan: imported as yearly premium, ending 1 year after the import" in result.stderr
+    assert row(target, "SELECT email FROM users WHERE is_admin") == admin["email"]
+    assert row(target, "SELECT premium_plan, premium_expires_at = '2999-01-01T00:00:00+00:00' FROM users WHERE email = '{}'",
+               subscriber["email"]) == "monthly|t"
+    assert row(target, "SELECT premium_plan, premium_expires_at > now() + interval '364 days' FROM users WHERE email = '{}'",
+               legacy["email"]) == "yearly|t"
+
+    # The roles act at once through the pool: the administrator administers, the premium accounts search.
+    admin_tokens = login(http, target, admin["email"], "GoodPass123")
+    assert http.get(target.url("/api/v1/admin/users"), headers=bearer(admin_tokens)).status_code == 200
+    for premium in (subscriber, legacy):
+        tokens = login(http, target, premium["email"], "GoodPass123")
+        me = http.get(target.url("/api/v1/users/me"), headers=bearer(tokens)).json()
+        assert me["is_premium"] is True
+        assert http.get(target.url("/api/v1/users/search"), headers=bearer(tokens)).status_code == 200
+    plain_tokens = login(http, target, plain["email"], "GoodPass123")
+    assert http.get(target.url("/api/v1/admin/users"), headers=bearer(plain_tokens)).status_code == 403
+    assert http.get(target.url("/api/v1/users/search"), headers=bearer(plain_tokens)).status_code == 403
