@@ -6,8 +6,13 @@ then log in with their old passwords (one hash made by Python's bcrypt as `$2a$`
 a malformed file whose bad lines are reported by number while the good ones go in, and the export file's mode."""
 import json
 import os
+import pty
+import select
+import signal
 import stat
 import subprocess
+import termios
+import time
 import tempfile
 import uuid
 
@@ -15,7 +20,7 @@ import bcrypt
 import pytest
 
 from auth_helpers import PASSWORD, bearer, login, new_user, register
-from conftest import BIN, Stack, psql
+from conftest import BIN, Stack, psql, wait_for
 
 ADMIN_PASSWORD = "Adm1nistrator!x"
 
@@ -72,6 +77,29 @@ def test_create_admin_reads_the_password_twice_from_stdin_and_applies_the_rules(
     assert again.returncode == 1 and "already exists" in again.stderr
     derived = users(cli_stack, "create-admin", f"derived.{name}@example.com", input=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n")
     assert derived.returncode == 0 and f"username derived.{name}" in derived.stdout
+
+
+def test_ctrl_c_at_the_password_prompt_gives_the_terminal_its_echo_back(cli_stack):
+    """On a terminal (a pseudo-terminal here) the prompt turns echo off; a Ctrl-C (SIGINT) there must not leave the
+    operator's shell without echo: the settings come back and the command ends with the shell's 130."""
+    master, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET_KEY")}
+    try:
+        process = subprocess.Popen([BIN, "users", "create-admin", email(), "--env-file", cli_stack.env_file],
+                                   stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True)
+        assert termios.tcgetattr(terminal)[3] & termios.ECHO
+        shown, deadline = b"", time.monotonic() + 60
+        while b"Password for" not in shown and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                shown += os.read(master, 4096)
+        assert b"Password for" in shown, shown
+        wait_for(lambda: not termios.tcgetattr(terminal)[3] & termios.ECHO, timeout=30, message="echo turned off")
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+        assert termios.tcgetattr(terminal)[3] & termios.ECHO
+    finally:
+        os.close(master)
+        os.close(terminal)
 
 
 def test_each_action_takes_effect_and_records_its_event(cli_stack, http):
