@@ -64,6 +64,10 @@ extension UsersCommand {
             skipped = skipped || report.skipped > 0
             Log.write("user-service: import: \(report.lines) line(s): \(report.imported) imported, \(report.present) already present, "
                       + "\(report.skipped) skipped")
+            if report.legacyPremium > 0 {
+                Log.write("user-service: import: \(report.legacyPremium) account(s) had is_premium and no plan: imported as "
+                          + UsersImporter.legacyPremiumTerms)
+            }
         }
         return status == 0 && skipped ? 3 : status
     }

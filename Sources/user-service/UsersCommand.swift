@@ -194,20 +194,37 @@ enum UsersCommand {
     }
 }
 
-/// A password from a terminal without echo, or one line of a pipe.
+/// A password from a terminal without echo, or one line of a pipe. Ctrl-C (or a TERM) at the prompt puts the
+/// terminal's settings back before the command ends with the shell's status for the signal (130 for Ctrl-C): the
+/// operator's shell never keeps a terminal that does not echo.
 enum PasswordInput {
     static func read(prompt: String) -> String? {
         guard isatty(0) == 1 else { return readLine(strippingNewline: true) }
         var saved = termios()
         guard tcgetattr(0, &saved) == 0 else { return readLine(strippingNewline: true) }
+        terminalBeforePrompt = saved
+        let previous = [SIGINT, SIGTERM].map { ($0, signal($0, restoreTerminalAndExit)) }
         var quiet = saved
         quiet.c_lflag &= ~tcflag_t(ECHO)
         writeStandardError(prompt)
         _ = tcsetattr(0, TCSAFLUSH, &quiet)
         defer {
             _ = tcsetattr(0, TCSAFLUSH, &saved)
+            for (number, handler) in previous { _ = signal(number, handler) }
             writeStandardError("\n")
         }
         return readLine(strippingNewline: true)
     }
+}
+
+/// The terminal's settings from before a prompt turned echo off, for `restoreTerminalAndExit` (a signal handler
+/// takes no context). Written before the handler is installed, and only read while it is.
+nonisolated(unsafe) private var terminalBeforePrompt = termios()
+
+/// A signal handler: only async-signal-safe calls (tcsetattr, write, _exit).
+private let restoreTerminalAndExit: @convention(c) (Int32) -> Void = { number in
+    _ = tcsetattr(0, TCSANOW, &terminalBeforePrompt)
+    var newline: UInt8 = 0x0A
+    _ = write(2, &newline, 1)
+    _exit(128 + number)
 }

@@ -214,8 +214,35 @@ import Testing
         // PostgreSQL's text holds no NUL: refused, never cut.
         #expect(try validationIssues(search(service, tokens, "q=a%00b")).keys.contains("query.q value_error"))
         #expect(try validationIssues(search(service, tokens, "skills=go,a%00b")).keys.contains("query.skills.1 value_error"))
-        // Tsquery syntax in the input is words, never operators.
-        #expect(search(service, tokens, "q=rust%20%7C%20%21%27%3A*").status == .ok)
+        // Tsquery syntax in the input is words, never operators: "rust | !stone" is the words rust AND stone (a
+        // tsquery would be rust OR NOT stone: everyone).
+        #expect(try usernames(search(service, tokens, "q=rust%20%7C%20%21stone%27%3A*")) == ["bob"])
+        #expect(try usernames(search(service, tokens, "location=%21paris%20%7C%20berlin")) == [])
+    }
+
+    /// A word's cost in the index grows with how many words it is the prefix of, and with the number of words:
+    /// 0022 bounds both (Migrations/0022_directory_query_bounds.sql).
+    @Test func shortWordsMatchWholeAndOnlyTheFirstEightWordsCount() throws {
+        let service = try TestService()
+        let (_, tokens) = try premiumCaller(service)
+        try listed(service, "alice", fullName: "Alice Rust", title: "Designer", location: "Berlin", skills: ["Figma"])
+        try listed(service, "bob", fullName: "Bob Stone", title: "Rust Engineer", location: "Paris", headline: "Systems", skills: ["Rust", "Go"])
+        try listed(service, "gopher", fullName: "Gopher Gordon", location: "Gothenburg")
+        // One or two characters: that whole word ("go" is Bob's skill, not the start of "gopher"); three: a prefix.
+        #expect(try usernames(search(service, tokens, "q=al")) == [])
+        #expect(try usernames(search(service, tokens, "q=ali")) == ["alice"])
+        #expect(try usernames(search(service, tokens, "q=go")) == ["bob"])
+        #expect(try usernames(search(service, tokens, "q=gop")) == ["gopher"])
+        #expect(try usernames(search(service, tokens, "location=go")) == [])
+        #expect(try usernames(search(service, tokens, "location=got")) == ["gopher"])
+        // Eight words of Bob's, then one of nobody's: the ninth does not count.
+        #expect(try usernames(search(service, tokens, "q=bob%20stone%20rust%20engineer%20paris%20systems%20go%20engin%20nomatch")) == ["bob"])
+        #expect(try usernames(search(service, tokens, "q=nomatch%20bob%20stone%20rust%20engineer%20paris%20systems%20go%20engin")) == [])
+        // Thirty-six one-letter words: eight whole-word lookups, never 36 prefix reads of the whole index.
+        let letters = "abcdefghijklmnopqrstuvwxyz0123456789".map { String($0) }
+        #expect(try service.value("SELECT directory_tsquery($1, '')::text", [letters.joined(separator: " ")])
+                == "'a' & 'b' & 'c' & 'd' & 'e' & 'f' & 'g' & 'h'")
+        #expect(try usernames(search(service, tokens, "q=" + letters.joined(separator: "%20"))) == [])
     }
 
     @Test func eachAccountHasAPerMinuteLimit() throws {

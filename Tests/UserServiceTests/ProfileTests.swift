@@ -256,9 +256,9 @@ import Testing
             "headline", "bio", "skills", "years_of_experience", "education", "work_history", "website", "linkedin_url",
             "github_url", "portfolio_url", "avatar_url", "phone"], percentage: 0))
         var profile = ProfileRecord.empty
-        profile.headline = "h"
-        profile.skills = ["Swift"]
-        profile.bio = ""  // empty is not filled
+        profile.shown.headline = "h"
+        profile.shown.skills = ["Swift"]
+        profile.shown.bio = ""  // empty is not filled
         profile.phone = "+12"
         #expect(profile.completeness == ProfileCompleteness(missingFields: [
             "bio", "years_of_experience", "education", "work_history", "website", "linkedin_url", "github_url", "portfolio_url",
@@ -269,7 +269,7 @@ import Testing
         #expect(try service.application.services.profiles.find(userID: user.id) == nil)
         try service.saved(Self.path, tokens, [("headline", "h"), ("work_history", .array([Self.work]))])
         let stored = try #require(try service.application.services.profiles.find(userID: user.id))
-        #expect(stored.headline == "h" && stored.workHistory.first?.organisation == "Example Corp" && stored.workHistory.first?.endDate == nil)
+        #expect(stored.shown.headline == "h" && stored.shown.workHistory.first?.organisation == "Example Corp" && stored.shown.workHistory.first?.endDate == nil)
         #expect(stored.completeness.missingFields.count == 10)
     }
 

@@ -117,7 +117,7 @@ def test_key_rotation_keeps_old_tokens_valid(make_stack, http):
 def test_cleanup_removes_only_what_is_old(make_stack, http):
     s = make_stack(name="cleanup", workers=1)
     old_user, old_tokens = new_user(http, s)
-    _, fresh_tokens = new_user(http, s)
+    fresh_user, fresh_tokens = new_user(http, s)
     rotated = refresh(s, fresh_tokens["refresh_token"]).json()
     old_sid = jwt.decode(old_tokens["access_token"], options={"verify_signature": False})["sid"]
     psql(f"""UPDATE user_sessions SET revoked_at = now() - interval '40 days', created_at = now() - interval '41 days'
@@ -125,20 +125,23 @@ def test_cleanup_removes_only_what_is_old(make_stack, http):
              UPDATE refresh_tokens SET revoked_at = now() - interval '40 days' WHERE session_id = '{old_sid}';
              INSERT INTO login_throttle (identifier, attempts, updated_at) VALUES ('stale@example.com', 2, now() - interval '2 days'),
                     ('recent@example.com', 2, now());
-             INSERT INTO security_events (user_id, type, created_at) VALUES ('{old_user['id']}', 'logout', now() - interval '100 days');""",
+             INSERT INTO security_events (user_id, type, created_at) VALUES ('{old_user['id']}', 'logout', now() - interval '100 days');
+             INSERT INTO directory_requests (user_id, window_started_at, requests) VALUES ('{old_user['id']}', now() - interval '2 days', 5),
+                    ('{fresh_user['id']}', now(), 1);""",
          url=s.database_url)
     counts = "SELECT (SELECT count(*) FROM user_sessions), (SELECT count(*) FROM refresh_tokens), " \
-             "(SELECT count(*) FROM login_throttle), (SELECT count(*) FROM security_events)"
+             "(SELECT count(*) FROM login_throttle) + (SELECT count(*) FROM directory_requests), (SELECT count(*) FROM security_events)"
     before = [int(x) for x in psql(counts, url=s.database_url).split("|")]
     result = subprocess.run([BIN, "cleanup", "--env-file", s.env_file], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "cleanup removed 1 sessions, 1 refresh tokens, 1 throttle counters, 1 security events" in result.stderr
+    assert "cleanup removed 1 sessions, 1 refresh tokens, 2 throttle counters, 1 security events" in result.stderr
     after = [int(x) for x in psql(counts, url=s.database_url).split("|")]
-    assert after == [before[0] - 1, before[1] - 1, before[2] - 1, before[3] - 1]
+    assert after == [before[0] - 1, before[1] - 1, before[2] - 2, before[3] - 1]
     # What is recent stays, including the rotated-away token that reuse detection needs.
     assert me(s, rotated).status_code == 200
     assert psql("SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL", url=s.database_url) == "1"
     assert psql("SELECT identifier FROM login_throttle", url=s.database_url) == "recent@example.com"
+    assert psql("SELECT user_id FROM directory_requests", url=s.database_url) == fresh_user["id"]
     # Running again finds nothing.
     again = subprocess.run([BIN, "cleanup", "--env-file", s.env_file], capture_output=True, text=True, timeout=60)
     assert "cleanup removed 0 sessions, 0 refresh tokens, 0 throttle counters, 0 security events" in again.stderr

@@ -6,8 +6,13 @@ then log in with their old passwords (one hash made by Python's bcrypt as `$2a$`
 a malformed file whose bad lines are reported by number while the good ones go in, and the export file's mode."""
 import json
 import os
+import pty
+import select
+import signal
 import stat
 import subprocess
+import termios
+import time
 import tempfile
 import uuid
 
@@ -15,7 +20,7 @@ import bcrypt
 import pytest
 
 from auth_helpers import PASSWORD, bearer, login, new_user, register
-from conftest import BIN, Stack, psql
+from conftest import BIN, Stack, psql, wait_for
 
 ADMIN_PASSWORD = "Adm1nistrator!x"
 
@@ -72,6 +77,29 @@ def test_create_admin_reads_the_password_twice_from_stdin_and_applies_the_rules(
     assert again.returncode == 1 and "already exists" in again.stderr
     derived = users(cli_stack, "create-admin", f"derived.{name}@example.com", input=f"{ADMIN_PASSWORD}\n{ADMIN_PASSWORD}\n")
     assert derived.returncode == 0 and f"username derived.{name}" in derived.stdout
+
+
+def test_ctrl_c_at_the_password_prompt_gives_the_terminal_its_echo_back(cli_stack):
+    """On a terminal (a pseudo-terminal here) the prompt turns echo off; a Ctrl-C (SIGINT) there must not leave the
+    operator's shell without echo: the settings come back and the command ends with the shell's 130."""
+    master, terminal = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET_KEY")}
+    try:
+        process = subprocess.Popen([BIN, "users", "create-admin", email(), "--env-file", cli_stack.env_file],
+                                   stdin=terminal, stdout=terminal, stderr=terminal, env=env, start_new_session=True)
+        assert termios.tcgetattr(terminal)[3] & termios.ECHO
+        shown, deadline = b"", time.monotonic() + 60
+        while b"Password for" not in shown and time.monotonic() < deadline:
+            if select.select([master], [], [], 1)[0]:
+                shown += os.read(master, 4096)
+        assert b"Password for" in shown, shown
+        wait_for(lambda: not termios.tcgetattr(terminal)[3] & termios.ECHO, timeout=30, message="echo turned off")
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+        assert termios.tcgetattr(terminal)[3] & termios.ECHO
+    finally:
+        os.close(master)
+        os.close(terminal)
 
 
 def test_each_action_takes_effect_and_records_its_event(cli_stack, http):
@@ -247,3 +275,41 @@ def test_a_malformed_file_reports_each_bad_line_and_imports_the_good_ones(cli_st
         login(http, cli_stack, address, "GoodPass123")
     # The account whose username and email were claimed is untouched.
     assert login(http, cli_stack, taken["email"])["access_token"]
+
+
+def test_with_roles_carries_administrators_and_premium_over(cli_stack, make_stack, http):
+    good_hash = bcrypt.hashpw(b"GoodPass123", bcrypt.gensalt(4)).decode()
+
+    def account(**fields):
+        name = uuid.uuid4().hex[:10]
+        return {"email": f"role_{name}@example.com", "username": f"role_{name}", "hashed_password": good_hash, **fields}
+
+    admin = account(is_admin=True)
+    subscriber = account(premium_plan="monthly", premium_expires_at="2999-01-01T00:00:00+00:00")
+    legacy = account(is_premium=True)  # the FastAPI service's premium flag, no plan
+    plain = account()
+    path = os.path.join(tempfile.mkdtemp(dir=cli_stack.dir), "roles.jsonl")
+    with open(path, "w") as f:
+        f.write("".join(json.dumps(line) + "\n" for line in (admin, subscriber, legacy, plain)))
+    target = make_stack(name="roles-target")
+    result = users(target, "import", path, "--with-roles")
+    assert result.returncode == 0, result.stderr
+    assert "4 imported, 0 already present, 0 skipped" in result.stderr
+    assert "1 account(s) had is_premium and no plan: imported as yearly premium, ending 1 year after the import" in result.stderr
+    assert row(target, "SELECT email FROM users WHERE is_admin") == admin["email"]
+    assert row(target, "SELECT premium_plan, premium_expires_at = '2999-01-01T00:00:00+00:00' FROM users WHERE email = '{}'",
+               subscriber["email"]) == "monthly|t"
+    assert row(target, "SELECT premium_plan, premium_expires_at > now() + interval '364 days' FROM users WHERE email = '{}'",
+               legacy["email"]) == "yearly|t"
+
+    # The roles act at once through the pool: the administrator administers, the premium accounts search.
+    admin_tokens = login(http, target, admin["email"], "GoodPass123")
+    assert http.get(target.url("/api/v1/admin/users"), headers=bearer(admin_tokens)).status_code == 200
+    for premium in (subscriber, legacy):
+        tokens = login(http, target, premium["email"], "GoodPass123")
+        me = http.get(target.url("/api/v1/users/me"), headers=bearer(tokens)).json()
+        assert me["is_premium"] is True
+        assert http.get(target.url("/api/v1/users/search"), headers=bearer(tokens)).status_code == 200
+    plain_tokens = login(http, target, plain["email"], "GoodPass123")
+    assert http.get(target.url("/api/v1/admin/users"), headers=bearer(plain_tokens)).status_code == 403
+    assert http.get(target.url("/api/v1/users/search"), headers=bearer(plain_tokens)).status_code == 403

@@ -3,9 +3,10 @@ import HTTP
 
 /// `?q=&location=&skills=&remote=&min_experience=&limit=&offset=`: every filter sent applies (AND).
 struct DirectorySearchQuery: QueryModel, Equatable {
-    /// Words matched by prefix against name, username, title, headline, skills and location, ranked by relevance.
+    /// Words matched against name, username, title, headline, skills and location, ranked by relevance: from three
+    /// characters by prefix, shorter ones whole; the first 8 count (`directory_tsquery`, Migrations/0022).
     var q: String?
-    /// Words matched by prefix against the location only.
+    /// Words matched as `q`'s, against the location only.
     var location: String?
     /// Every one of these skills (any letter case).
     var skills: [String]

@@ -13,7 +13,17 @@ struct PublicProfileResponse: ResponseModel {
     init(_ profile: PublicProfile) { self.profile = profile }
 
     func write(to object: inout FieldWriter) {
-        profile.writeShownFields(to: &object)
+        object.field("headline", profile.headline)
+        object.field("bio", profile.bio)
+        object.field("skills", profile.skills)
+        object.field("years_of_experience", profile.yearsOfExperience)
+        object.field("education", profile.education.map(ProfileEntryResponse.init))
+        object.field("work_history", profile.workHistory.map(ProfileEntryResponse.init))
+        object.field("website", profile.website, format: "uri")
+        object.field("linkedin_url", profile.linkedinURL, format: "uri")
+        object.field("github_url", profile.githubURL, format: "uri")
+        object.field("portfolio_url", profile.portfolioURL, format: "uri")
+        object.field("avatar_url", profile.avatarURL, format: "uri")
     }
 }
 

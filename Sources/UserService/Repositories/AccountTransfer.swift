@@ -72,22 +72,36 @@ public final class UsersImporter {
         public var imported = 0
         public var present = 0
         public var skipped = 0
+        /// Imported with `is_premium: true` and no plan (the FastAPI service's accounts): made premium for `Record.legacyPremium`.
+        public var legacyPremium = 0
     }
+
+    /// What an account with `is_premium` and no plan becomes (`Record.isLegacyPremium`), for the command's summary.
+    public static let legacyPremiumTerms = "\(Record.legacyPremium.rawValue) premium, ending \(Record.legacyPremium.duration) after the import"
 
     public private(set) var report = Report()
     private let connection: PostgresConnection
     private let withRoles: Bool
     private let batchSize: Int
+    private let batchBytes: Int
     private let problem: (Int, String) -> Void
     private var batch: [(line: Int, record: JSONValue, email: String, username: String)] = []
+    /// The lines of `batch` that are `is_premium` without a plan.
+    private var legacyPremiumLines: Set<Int> = []
+    /// The bytes of the lines in `batch`: what it holds in memory is about as much (and its statement as much again).
+    private var pendingBytes = 0
     private var batchEmails: [String: (line: Int, username: String)] = [:]
     private var batchUsernames: [String: Int] = [:]
 
-    /// `problem` is called with a line's number and what is wrong with it (then the line is skipped).
-    public init(connection: PostgresConnection, withRoles: Bool, batchSize: Int = 1000, problem: @escaping (Int, String) -> Void) {
+    /// A batch is written when it holds `batchSize` lines or `batchBytes` bytes of them, whichever comes first: a
+    /// thousand lines of up to 1 MiB each would otherwise be a gigabyte in memory. `problem` is called with a line's
+    /// number and what is wrong with it (then the line is skipped).
+    public init(connection: PostgresConnection, withRoles: Bool, batchSize: Int = 1000, batchBytes: Int = 8 << 20,
+                problem: @escaping (Int, String) -> Void) {
         self.connection = connection
         self.withRoles = withRoles
         self.batchSize = batchSize
+        self.batchBytes = batchBytes
         self.problem = problem
     }
 
@@ -114,12 +128,16 @@ public final class UsersImporter {
         batchEmails[record.email] = (number, username)
         batchUsernames[username] = number
         batch.append((number, record.json(line: number), record.email, username))
-        if batch.count >= batchSize { try flush() }
+        if record.isLegacyPremium { legacyPremiumLines.insert(number) }
+        pendingBytes += bytes.count
+        if batch.count >= batchSize || pendingBytes >= batchBytes { try flush() }
     }
 
     /// Writes what is pending; call once at the end.
     public func flush() throws {
         defer {
+            pendingBytes = 0
+            legacyPremiumLines.removeAll(keepingCapacity: true)
             batch.removeAll(keepingCapacity: true)
             batchEmails.removeAll(keepingCapacity: true)
             batchUsernames.removeAll(keepingCapacity: true)
@@ -149,7 +167,9 @@ public final class UsersImporter {
         for row in result.rows {
             let line = try row.int(0) ?? 0
             switch try row.requiredString(1) {
-            case "imported": report.imported += 1
+            case "imported":
+                report.imported += 1
+                if legacyPremiumLines.contains(line) { report.legacyPremium += 1 }
             case "present": report.present += 1
             case "email": skip(line, "email belongs to another account (with another username)")
             default: skip(line, "username belongs to another account")
@@ -181,7 +201,8 @@ public final class UsersImporter {
                                is_admin, premium_plan, premium_expires_at, created_at)
             SELECT email, username, d ->> 'full_name', d ->> 'current_title', d ->> 'location', d ->> 'hashed_password',
                    (d ->> 'is_active')::boolean, (d ->> 'is_verified')::boolean, (d ->> 'is_admin')::boolean,
-                   d ->> 'premium_plan', (d ->> 'premium_expires_at')::timestamptz,
+                   d ->> 'premium_plan',
+                   coalesce((d ->> 'premium_expires_at')::timestamptz, now() + (d ->> 'premium_for')::interval),
                    coalesce((d ->> 'created_at')::timestamptz, now())
             FROM matched WHERE by_email IS NULL AND by_username IS NULL
             RETURNING id, email
@@ -227,6 +248,12 @@ public final class UsersImporter {
         let email: String
         let username: String
         let fields: [(String, JSONValue)]
+        /// `is_premium: true` without `premium_plan` and `premium_expires_at`, as the FastAPI service wrote its
+        /// premium accounts (a flag, no plan, no end): imported as premium on `legacyPremium`'s plan, for one
+        /// period of it from the import (an operator moving paying users expects them to stay premium; the next
+        /// payment extends it through the upgrade).
+        let isLegacyPremium: Bool
+        static let legacyPremium = PremiumPlan.yearly
 
         init(_ bytes: ArraySlice<UInt8>, withRoles: Bool) throws(Invalid) {
             let value: JSONValue
@@ -270,6 +297,8 @@ public final class UsersImporter {
             guard (plan == .null) == (expires == .null) else {
                 throw Invalid(message: "premium_plan and premium_expires_at must be both set or both null")
             }
+            // The plan and expiry decide when they are there; the flag only when they are not.
+            isLegacyPremium = plan == .null ? try flag("is_premium", default: false) == .bool(true) : false
             self.email = email
             self.username = username
             fields = [
@@ -278,7 +307,9 @@ public final class UsersImporter {
                 ("hashed_password", .string(hash)), ("is_active", try flag("is_active", default: true)),
                 ("is_verified", try flag("is_verified", default: false)),
                 ("is_admin", withRoles ? try flag("is_admin", default: false) : .bool(false)),
-                ("premium_plan", plan), ("premium_expires_at", expires), ("created_at", try text("created_at", 1...64)),
+                ("premium_plan", isLegacyPremium ? .string(Self.legacyPremium.rawValue) : plan), ("premium_expires_at", expires),
+                ("premium_for", isLegacyPremium ? .string(Self.legacyPremium.duration) : .null),
+                ("created_at", try text("created_at", 1...64)),
                 ("profile", try object("profile")), ("preferences", try object("preferences")),
             ]
         }

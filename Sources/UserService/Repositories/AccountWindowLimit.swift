@@ -8,6 +8,9 @@ struct AccountWindowLimit {
     struct Counter: Sendable {
         let statement: PreparedStatement
         let windowSeconds: Int
+        /// For `user-service cleanup`: deletes at most `$1` rows whose window started more than `$2` seconds ago
+        /// (ended: the next action starts a new one), skipping rows another transaction holds.
+        let endedWindows: String
 
         /// `table` and `column` are this file's constants, never input.
         fileprivate init(_ name: String, table: String, column: String, windowSeconds: Int) {
@@ -23,6 +26,11 @@ struct AccountWindowLimit {
                           END
                 """)
             self.windowSeconds = windowSeconds
+            endedWindows = """
+                DELETE FROM \(table) WHERE user_id IN (
+                    SELECT user_id FROM \(table) WHERE window_started_at < now() - make_interval(secs => $2)
+                    LIMIT $1 FOR UPDATE SKIP LOCKED)
+                """
         }
     }
 

@@ -6,7 +6,7 @@ public struct Cleanup {
     public struct Report: Equatable {
         public var sessions = 0
         public var refreshTokens = 0
-        /// Login throttle counters and ended change-password windows.
+        /// Login throttle counters and ended per-account windows (change-password, directory requests).
         public var throttleCounters = 0
         public var securityEvents = 0
 
@@ -43,11 +43,6 @@ public struct Cleanup {
             WHERE updated_at < now() - make_interval(secs => $2) AND (blocked_until IS NULL OR blocked_until < now())
             LIMIT $1 FOR UPDATE SKIP LOCKED)
         """
-    static let passwordChangeWindows = """
-        DELETE FROM password_change_attempts WHERE user_id IN (
-            SELECT user_id FROM password_change_attempts WHERE window_started_at < now() - make_interval(secs => $2)
-            LIMIT $1 FOR UPDATE SKIP LOCKED)
-        """
     static let securityEvents = """
         DELETE FROM security_events WHERE id IN (
             SELECT id FROM security_events WHERE created_at < now() - make_interval(days => $2)
@@ -59,7 +54,9 @@ public struct Cleanup {
         report.refreshTokens = try deleteInBatches(Self.refreshTokens, age: configuration.cleanupRetentionDays)
         report.sessions = try deleteInBatches(Self.sessions, age: configuration.cleanupRetentionDays)
         report.throttleCounters = try deleteInBatches(Self.throttleCounters, age: configuration.loginThrottleWindowSeconds)
-            + deleteInBatches(Self.passwordChangeWindows, age: AccountWindowLimit.passwordChanges.windowSeconds)
+            + [AccountWindowLimit.passwordChanges, AccountWindowLimit.directoryRequests].reduce(0) { removed, counter in
+                removed + (try deleteInBatches(counter.endedWindows, age: counter.windowSeconds))
+            }
         report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)
         return report
     }

@@ -3,7 +3,8 @@ import Postgres
 
 /// A user's extended profile as stored in `user_profiles`, or the defaults for a user without a row. Read from the
 /// columns `ProfileRecord.columns` lists. Handlers answer it whole; the stats and the export of later issues read it
-/// through `ProfileRepository.find(userID:)` and `completeness`.
+/// through `ProfileRepository.find(userID:)` and `completeness`. The fields anyone it is shown to may see are its
+/// `shown` part, the same `PublicProfile` that another user's public view holds; the owner's alone are beside it.
 struct ProfileRecord: Equatable, Sendable {
     /// The bounds of every field: the request rules use them, and `Migrations/0006_user_profiles.sql` checks the
     /// same numbers (lengths in code points).
@@ -26,17 +27,7 @@ struct ProfileRecord: Equatable, Sendable {
     /// E.164: a plus sign, then at most 15 digits, the first not zero.
     static let phonePattern = #"^\+[1-9][0-9]{1,14}$"#
 
-    var headline: String?
-    var bio: String?
-    var skills: [String]
-    var yearsOfExperience: Int?
-    var education: [ProfileEntry]
-    var workHistory: [ProfileEntry]
-    var website: String?
-    var linkedinURL: String?
-    var githubURL: String?
-    var portfolioURL: String?
-    var avatarURL: String?
+    var shown: PublicProfile
     var phone: String?
     var visibility: String
     /// nil while the user has no row (the defaults are shown).
@@ -45,30 +36,15 @@ struct ProfileRecord: Equatable, Sendable {
 
     /// The profile of a user who never saved one.
     static let empty = ProfileRecord(
-        headline: nil, bio: nil, skills: [], yearsOfExperience: nil, education: [], workHistory: [], website: nil,
-        linkedinURL: nil, githubURL: nil, portfolioURL: nil, avatarURL: nil, phone: nil, visibility: defaultVisibility,
-        createdAt: nil, updatedAt: nil)
+        shown: PublicProfile(headline: nil, bio: nil, skills: [], yearsOfExperience: nil, education: [], workHistory: [],
+                             website: nil, linkedinURL: nil, githubURL: nil, portfolioURL: nil, avatarURL: nil),
+        phone: nil, visibility: defaultVisibility, createdAt: nil, updatedAt: nil)
 
-    /// The select list of every profile query, on the table's alias `p`: lists come as JSON text.
-    static let columns = """
-        p.headline, p.bio, to_jsonb(p.skills)::text, p.years_of_experience, p.education::text, p.work_history::text, \
-        p.website, p.linkedin_url, p.github_url, p.portfolio_url, p.avatar_url, p.phone, p.visibility, p.created_at, p.updated_at
-        """
+    /// The select list of every profile query, on the table's alias `p`: the shown part's columns, then the owner's.
+    static let columns = "\(PublicProfile.columns), p.phone, p.visibility, p.created_at, p.updated_at"
 
-    init(headline: String?, bio: String?, skills: [String], yearsOfExperience: Int?, education: [ProfileEntry],
-         workHistory: [ProfileEntry], website: String?, linkedinURL: String?, githubURL: String?, portfolioURL: String?,
-         avatarURL: String?, phone: String?, visibility: String, createdAt: PostgresTimestamp?, updatedAt: PostgresTimestamp?) {
-        self.headline = headline
-        self.bio = bio
-        self.skills = skills
-        self.yearsOfExperience = yearsOfExperience
-        self.education = education
-        self.workHistory = workHistory
-        self.website = website
-        self.linkedinURL = linkedinURL
-        self.githubURL = githubURL
-        self.portfolioURL = portfolioURL
-        self.avatarURL = avatarURL
+    init(shown: PublicProfile, phone: String?, visibility: String, createdAt: PostgresTimestamp?, updatedAt: PostgresTimestamp?) {
+        self.shown = shown
         self.phone = phone
         self.visibility = visibility
         self.createdAt = createdAt
@@ -76,21 +52,12 @@ struct ProfileRecord: Equatable, Sendable {
     }
 
     init(_ row: PostgresRow) throws {
-        headline = row.string(0)
-        bio = row.string(1)
-        skills = try StoredJSON.strings(row.requiredString(2))
-        yearsOfExperience = try row.int(3)
-        education = try ProfileEntry.list(row.requiredString(4))
-        workHistory = try ProfileEntry.list(row.requiredString(5))
-        website = row.string(6)
-        linkedinURL = row.string(7)
-        githubURL = row.string(8)
-        portfolioURL = row.string(9)
-        avatarURL = row.string(10)
-        phone = row.string(11)
-        visibility = try row.requiredString(12)
-        createdAt = try row.timestamp(13)
-        updatedAt = try row.timestamp(14)
+        shown = try PublicProfile(row, offset: 0)
+        let next = PublicProfile.columnCount
+        phone = row.string(next)
+        visibility = try row.requiredString(next + 1)
+        createdAt = try row.timestamp(next + 2)
+        updatedAt = try row.timestamp(next + 3)
     }
 
     /// The fields that count towards completeness, by their API names, with whether each is filled (a list with
@@ -98,11 +65,11 @@ struct ProfileRecord: Equatable, Sendable {
     var filledFields: [(name: String, filled: Bool)] {
         func has(_ text: String?) -> Bool { !(text ?? "").isEmpty }
         return [
-            ("headline", has(headline)), ("bio", has(bio)), ("skills", !skills.isEmpty),
-            ("years_of_experience", yearsOfExperience != nil), ("education", !education.isEmpty),
-            ("work_history", !workHistory.isEmpty), ("website", has(website)), ("linkedin_url", has(linkedinURL)),
-            ("github_url", has(githubURL)), ("portfolio_url", has(portfolioURL)), ("avatar_url", has(avatarURL)),
-            ("phone", has(phone)),
+            ("headline", has(shown.headline)), ("bio", has(shown.bio)), ("skills", !shown.skills.isEmpty),
+            ("years_of_experience", shown.yearsOfExperience != nil), ("education", !shown.education.isEmpty),
+            ("work_history", !shown.workHistory.isEmpty), ("website", has(shown.website)),
+            ("linkedin_url", has(shown.linkedinURL)), ("github_url", has(shown.githubURL)),
+            ("portfolio_url", has(shown.portfolioURL)), ("avatar_url", has(shown.avatarURL)), ("phone", has(phone)),
         ]
     }
 
@@ -111,11 +78,13 @@ struct ProfileRecord: Equatable, Sendable {
 
     /// A profile to describe `ProfileResponse` with and to show in the document.
     static let example = ProfileRecord(
-        headline: "Senior backend engineer", bio: "Ten years of building APIs.", skills: ["Swift", "PostgreSQL"],
-        yearsOfExperience: 10, education: [.exampleEducation], workHistory: [.exampleWork], website: "https://example.com",
-        linkedinURL: "https://www.linkedin.com/in/example", githubURL: "https://github.com/example",
-        portfolioURL: nil, avatarURL: nil, phone: "+14155550123", visibility: "public",
-        createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0), updatedAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
+        shown: PublicProfile(
+            headline: "Senior backend engineer", bio: "Ten years of building APIs.", skills: ["Swift", "PostgreSQL"],
+            yearsOfExperience: 10, education: [.exampleEducation], workHistory: [.exampleWork], website: "https://example.com",
+            linkedinURL: "https://www.linkedin.com/in/example", githubURL: "https://github.com/example", portfolioURL: nil,
+            avatarURL: nil),
+        phone: "+14155550123", visibility: "public", createdAt: PostgresTimestamp(microsecondsSinceEpoch: 0),
+        updatedAt: PostgresTimestamp(microsecondsSinceEpoch: 0))
 }
 
 /// Which profile fields are missing (`ProfileRecord.completeness`), for the stats endpoint.

@@ -1,6 +1,7 @@
 import Postgres
 
 /// What another user may see of a profile (`PublicProfileResponse`): never the phone, the visibility or timestamps.
+/// The owner's whole profile (`ProfileRecord`) holds it as its `shown` part.
 struct PublicProfile: Equatable, Sendable {
     var headline: String?
     var bio: String?
@@ -14,13 +15,17 @@ struct PublicProfile: Equatable, Sendable {
     var portfolioURL: String?
     var avatarURL: String?
 
-    /// The select list, on the alias `p` (11 columns).
+    /// The select list, on the alias `p` (`columnCount` columns): lists come as JSON text.
     static let columns = """
         p.headline, p.bio, to_jsonb(p.skills)::text, p.years_of_experience, p.education::text, p.work_history::text, \
         p.website, p.linkedin_url, p.github_url, p.portfolio_url, p.avatar_url
         """
     static let columnCount = 11
 
+    static let example = ProfileRecord.example.shown
+}
+
+extension PublicProfile {
     init(_ row: PostgresRow, offset: Int) throws {
         headline = row.string(offset)
         bio = row.string(offset + 1)
@@ -34,22 +39,6 @@ struct PublicProfile: Equatable, Sendable {
         portfolioURL = row.string(offset + 9)
         avatarURL = row.string(offset + 10)
     }
-
-    init(_ record: ProfileRecord) {
-        headline = record.headline
-        bio = record.bio
-        skills = record.skills
-        yearsOfExperience = record.yearsOfExperience
-        education = record.education
-        workHistory = record.workHistory
-        website = record.website
-        linkedinURL = record.linkedinURL
-        githubURL = record.githubURL
-        portfolioURL = record.portfolioURL
-        avatarURL = record.avatarURL
-    }
-
-    static let example = PublicProfile(.example)
 }
 
 /// What another user may see of job-matching preferences (`PublicPreferencesResponse`): never the salary, the
