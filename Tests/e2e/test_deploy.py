@@ -38,7 +38,8 @@ def test_install_layout(tree):
                  "usr/lib/sysusers.d/user-service.conf", "usr/lib/tmpfiles.d/user-service.conf",
                  "etc/nginx/conf.d/user-service.conf", "etc/nginx/snippets/user-service.conf",
                  "etc/nginx/snippets/user-service-headers.conf", "etc/nginx/snippets/user-service-errors.conf",
-                 "etc/nginx/sites-available/user-service"] + [f"lib/systemd/system/{u}" for u in UNITS]:
+                 "etc/nginx/sites-available/user-service", "usr/share/user-service/monitoring/alerts.yml",
+                 "usr/share/user-service/monitoring/grafana-dashboard.json"] + [f"lib/systemd/system/{u}" for u in UNITS]:
         assert os.path.exists(os.path.join(tree, path)), path
     # The docs pages' assets where the unit's DOCS_DIR points, byte for byte; the licences beside the documentation.
     for name in DOCS_ASSETS:
@@ -53,7 +54,7 @@ def test_install_layout(tree):
     # The route maps are the package's own file, which an upgrade replaces; the edited-by-operators conf.d file only
     # includes them.
     maps = open(os.path.join(tree, "usr/share/user-service/nginx-route-maps.conf")).read()
-    assert "$user_service_workers" in maps and '"~^POST /api/v1/auth/login$" password;' in maps
+    assert "$user_service_workers" in maps and '"POST /api/v1/auth/login" password;' in maps
     http_level = open(os.path.join(tree, "etc/nginx/conf.d/user-service.conf")).read()
     assert "include /usr/share/user-service/nginx-route-maps.conf;" in http_level and "$user_service_workers {" not in http_level
     # The real env file is made only on the target host, never in a staged tree.
