@@ -54,6 +54,8 @@ class _Handler:
 
     async def handle_DATA(self, smtp, session, envelope):
         server = self.server
+        if server.delay:
+            await asyncio.sleep(server.delay)
         if server.stall_next.is_set():
             server.stall_next.clear()
             server.stalled.set()
@@ -72,10 +74,11 @@ class MailServer:
 
     security: None (plain), "starttls" (STARTTLS offered and required) or "tls" (TLS from the first byte), with the
     certificate (cert, key) given. port: 0 picks a free one. stall(): the next DATA waits, unanswered, until
-    release(accept) (to kill or stop a mailer in the middle of a send)."""
+    release(accept) (to kill or stop a mailer in the middle of a send). delay: seconds each DATA takes."""
 
-    def __init__(self, port=0, security=None, certificate=None):
+    def __init__(self, port=0, security=None, certificate=None, delay=0):
         self.port = port
+        self.delay = delay
         self.security = security
         self.context = None
         if security:

@@ -32,15 +32,15 @@ enum MIMEEncoding {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `text` as RFC 2047 `=?UTF-8?B?...?=` words, each at most 75 characters and holding whole characters, to be
-    /// joined by folding white space (`CRLF SP` in a header, or a space).
+    /// `text` as RFC 2047 `=?UTF-8?B?...?=` words, each holding whole characters and short enough to follow a
+    /// header's name on a 78-octet line, to be joined by folding white space (`CRLF SP`).
     static func encodedWords(_ text: String) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []
-        // 45 octets become 60 base64 characters: with `=?UTF-8?B?` and `?=`, 72.
+        // 39 octets become 52 base64 characters: with `=?UTF-8?B?` and `?=`, 64 (RFC 2047 allows 75).
         for character in text {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45, !chunk.isEmpty {
+            if chunk.count + bytes.count > 39, !chunk.isEmpty {
                 words.append(word(chunk))
                 chunk = []
             }

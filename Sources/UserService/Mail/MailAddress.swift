@@ -39,7 +39,7 @@ public struct MailAddress: Sendable, Equatable {
     /// The mailbox as a header writes it: the display name in quotes (ASCII) or as RFC 2047 encoded words.
     var header: String {
         guard let displayName else { return address }
-        let name = displayName.utf8.allSatisfy({ $0 < 0x80 }) ? "\"\(displayName)\"" : MIMEEncoding.encodedWords(displayName).joined(separator: " ")
+        let name = displayName.utf8.allSatisfy({ $0 < 0x80 }) ? "\"\(displayName)\"" : MIMEEncoding.encodedWords(displayName).joined(separator: "\r\n ")
         return "\(name) <\(address)>"
     }
 

@@ -1,7 +1,7 @@
 import Postgres
 
-/// One mail as RFC 5322 bytes: CRLF line endings, every line within 78 octets but for the Message-ID (far under
-/// 998), 7-bit throughout — UTF-8 text travels as quoted-printable bodies and RFC 2047 encoded words — and a
+/// One mail as RFC 5322 bytes: CRLF line endings, every line within 78 octets (the Message-ID's within 998: it
+/// holds MAIL_FROM's domain), 7-bit throughout — UTF-8 text travels as quoted-printable bodies and RFC 2047 encoded words — and a
 /// multipart/alternative body with a plain-text and an HTML part.
 struct MailMessage {
     let from: MailAddress
@@ -27,7 +27,7 @@ struct MailMessage {
             // RFC 3834: an automatic message; well-behaved auto-responders do not answer it.
             "Auto-Submitted: auto-generated",
             "MIME-Version: 1.0",
-            "Content-Type: multipart/alternative; boundary=\"\(boundary)\"",
+            "Content-Type: multipart/alternative;\r\n boundary=\"\(boundary)\"",
             "",
         ]
         for (type, body) in [("text/plain", text), ("text/html", html)] {
