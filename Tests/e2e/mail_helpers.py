@@ -114,6 +114,10 @@ class MailServer:
         async def close():
             self.server.close()
             await self.server.wait_closed()
+            sessions = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in sessions:  # connections still open (a killed mailer's, a stalled one)
+                task.cancel()
+            await asyncio.gather(*sessions, return_exceptions=True)
         asyncio.run_coroutine_threadsafe(close(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
@@ -206,7 +210,7 @@ def wake_mailers(url):
 class Mailer:
     """`user-service mailer` on a database, sending to a MailServer (or to a port), with its own env file and log."""
 
-    def __init__(self, database_url, server=None, port=None, env=None, binary=BIN, name="mailer"):
+    def __init__(self, database_url, server=None, port=None, env=None, binary=BIN, wrapper=(), name="mailer"):
         self.dir = private_folder(os.path.join(RUN_DIR, f"{name}-{uuid.uuid4().hex[:8]}"))
         self.settings = {
             "DATABASE_URL": database_url,
@@ -228,11 +232,12 @@ class Mailer:
                 f.write(f"{key}={value}\n")
         self.log_path = os.path.join(self.dir, "mailer.log")
         self.binary = binary
+        self.wrapper = list(wrapper)
         self.process = None
 
     def start(self, wait=True):
         self.log_file = open(self.log_path, "ab")
-        self.process = subprocess.Popen([self.binary, "mailer", "--env-file", self.env_file], stdout=self.log_file,
+        self.process = subprocess.Popen(self.wrapper + [self.binary, "mailer", "--env-file", self.env_file], stdout=self.log_file,
                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         if wait:
             self.wait_for_log("mailer: ready")
@@ -300,11 +305,12 @@ def mail_server(make_mail_server):
 
 @pytest.fixture
 def make_mailer():
-    """make_mailer(database_url, server=None, port=None, env=None, wait=True) → a started Mailer, stopped after."""
+    """make_mailer(database_url, server=None, port=None, env=None, wait=True, binary=BIN, wrapper=()) → a started
+    Mailer, stopped after."""
     mailers = []
 
-    def make(database_url, server=None, port=None, env=None, wait=True):
-        mailer = Mailer(database_url, server=server, port=port, env=env)
+    def make(database_url, server=None, port=None, env=None, wait=True, binary=BIN, wrapper=()):
+        mailer = Mailer(database_url, server=server, port=port, env=env, binary=binary, wrapper=wrapper)
         mailers.append(mailer)
         return mailer.start(wait=wait)
 
