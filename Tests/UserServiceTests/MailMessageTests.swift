@@ -152,6 +152,7 @@ import Testing
         #expect((1...7).map { schedule.delay(afterAttempt: $0) } == [5, 10, 20, 40, 60, 60, 60])
         let waits = (1..<schedule.maximumAttempts).map { schedule.delay(afterAttempt: $0) }
         #expect(waits.reduce(0, +) >= 86_400 && waits.dropLast().reduce(0, +) < 86_400)
+        #expect(schedule.maximumAttempts == 1444)  // the figure env.example and the README give
         #expect(schedule.nextAttempt(afterAttempt: schedule.maximumAttempts) == nil)
         #expect(schedule.nextAttempt(afterAttempt: schedule.maximumAttempts - 1) == 60)
         #expect(RetrySchedule(maximumDelaySeconds: 60, maximumAttempts: 3).nextAttempt(afterAttempt: 3) == nil)
