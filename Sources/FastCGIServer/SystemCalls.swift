@@ -1,12 +1,13 @@
 internal import CSystem
 internal import Glibc
 
-/// Small wrappers over the system calls the pool uses, so the pool's files read as what they do.
-enum SystemCalls {
-    struct Failure: Error, CustomStringConvertible {
+/// Small wrappers over the system calls the pool uses, so the pool's files read as what they do. The signal and
+/// poll helpers are public for the other long-running command (`user-service mailer`).
+public enum SystemCalls {
+    public struct Failure: Error, CustomStringConvertible {
         let call: String
         let code: Int32
-        var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
+        public var description: String { "\(call) failed: \(String(cString: strerror(code)))" }
     }
 
     /// Moves `fd` to a number ≥ 10 with close-on-exec, so the fds 0, 3 and 4 that children get stay free.
@@ -38,7 +39,7 @@ enum SystemCalls {
     }
 
     /// A signalfd for `signals`, which are blocked in this process so they are only read from it.
-    static func blockedSignalFD(_ signals: [Int32]) throws(Failure) -> Int32 {
+    public static func blockedSignalFD(_ signals: [Int32]) throws(Failure) -> Int32 {
         var mask = sigset_t()
         sigemptyset(&mask)
         for signal in signals { sigaddset(&mask, signal) }
@@ -49,7 +50,7 @@ enum SystemCalls {
     }
 
     /// The signal numbers waiting on a signalfd.
-    static func readSignals(_ fd: Int32) -> [Int32] {
+    public static func readSignals(_ fd: Int32) -> [Int32] {
         var signals: [Int32] = []
         var info = signalfd_siginfo()
         while read(fd, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
@@ -59,7 +60,7 @@ enum SystemCalls {
     }
 
     /// Waits for any of `fds` to be readable, at most `timeoutMilliseconds` (-1: no limit). Returns the readable ones.
-    static func poll(_ fds: [Int32], timeoutMilliseconds: Int32) -> [Int32] {
+    public static func poll(_ fds: [Int32], timeoutMilliseconds: Int32) -> [Int32] {
         var entries = fds.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
         let count = Glibc.poll(&entries, nfds_t(entries.count), timeoutMilliseconds)
         guard count > 0 else { return [] }

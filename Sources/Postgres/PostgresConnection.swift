@@ -29,7 +29,7 @@ public struct PreparedStatement: Sendable, Hashable {
 
 /// Owns one `PGconn`. One connection per worker process, one request at a time.
 public final class PostgresConnection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private var prepared: Set<String> = []
 
     public init(_ options: ConnectionOptions) throws(PostgresError) {
@@ -82,7 +82,7 @@ public final class PostgresConnection {
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Whether the connection can take the next statement, found without waiting and without a round trip.
-    /// Between requests this service's connection expects nothing from the server (it runs no LISTEN): input on
+    /// Between requests a worker's connection expects nothing from the server (it runs no LISTEN): input on
     /// an idle connection is the server saying goodbye — FATAL 57P01 admin_shutdown when it stops or restarts,
     /// 57P05 when an idle session times out — before it closes the socket. Reading it with `PQconsumeInput` does
     /// not always turn `PQstatus` bad (the close may not have arrived yet), and a goodbye left in libpq's buffer

@@ -82,6 +82,17 @@ public struct PostgresTimestamp: Hashable, Comparable, Sendable {
         }
     }
 
+    /// The date and time of day in UTC; `weekday` 0 is Sunday.
+    public var utc: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int) {
+        let seconds = secondsSinceEpoch
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = Self.civilFromDays(days)
+        // 1970-01-01 was a Thursday.
+        let weekday = ((days + 4) % 7 + 7) % 7
+        return (Int(year), Int(month), Int(day), Int(secondOfDay / 3600), Int(secondOfDay / 60 % 60), Int(secondOfDay % 60), Int(weekday))
+    }
+
     // Howard Hinnant's days_from_civil / civil_from_days.
     static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year

@@ -12,6 +12,7 @@ let usage = """
                               [--socket-mode OCTAL] [--env-file PATH]
            user-service migrate [--status] [--env-file PATH]
            user-service cleanup [--env-file PATH]
+           user-service mailer [--env-file PATH]
            user-service routes --nginx|--json
            user-service users create-admin|promote|demote|activate|deactivate|verify|unverify|revoke-sessions|show EMAIL
            user-service users list|export|import ...   (user-service users --help)
@@ -22,7 +23,10 @@ let usage = """
               (--listen-password, or a second systemd socket), PASSWORD_WORKERS workers serve it: nginx sends
               the bcrypt-bound endpoints there, so logins never delay other requests.
     migrate   apply pending migrations from MIGRATIONS_DIR (--status: list applied and pending ones)
-    cleanup   delete expired and revoked sessions, used tokens, stale throttle counters, old security events
+    cleanup   delete expired and revoked sessions, used tokens, stale throttle counters, old security events,
+              and mail sent, given up or dropped more than MAIL_RETENTION_DAYS ago
+    mailer    send the mail outbox through the SMTP relay (SMTP_HOST, MAIL_FROM, PUBLIC_BASE_URL required) until
+              SIGTERM: wakes on LISTEN/NOTIFY, retries with backoff; several may run at once
     users     administration on the database host: accounts and administrators, export and import of accounts
               with their password hashes (see user-service users --help). Reads the configuration as cleanup does.
     routes    print the route table: --nginx as the http-level nginx maps (workers, rate-limit group, private
@@ -93,6 +97,11 @@ case "migrate":
 case "cleanup":
     let values = options(&arguments, ["--env-file"])
     exit(CleanupCommand.run(environment: loadEnvironment(values["--env-file"])))
+
+case "mailer":
+    let values = options(&arguments, ["--env-file"])
+    refuseMigrationURL(in: values["--env-file"], "mailer")
+    exit(MailerCommand.run(environment: loadEnvironment(values["--env-file"])))
 
 case "users":
     exit(UsersCommand.run(arguments))

@@ -3,6 +3,10 @@ import Postgres
 import Testing
 @testable import UserService
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct PostgresTests {
     @Test func typesRoundTripIncludingNull() throws {
         let db = try TestSchema()
@@ -183,5 +187,38 @@ import Testing
         let connection = try PostgresConnection(ConnectionOptions(url: url))
         #expect(try connection.query("SELECT current_setting('search_path'), current_setting('TimeZone')").first?.string(0) == "somewhere")
         #expect(try connection.query("SELECT current_setting('TimeZone')").first?.string(0) == "UTC")
+    }
+
+    /// LISTEN/NOTIFY as the mailer uses it: a notification makes the socket readable, is read once, and one that
+    /// libpq read during a statement is still returned; a closed connection is reported, not waited on forever.
+    @Test func notificationsWakeTheSocketAndAClosedConnectionIsReported() throws {
+        let db = try TestSchema()
+        let listener = try PostgresConnection(ConnectionOptions(url: TestSchema.baseURL))
+        try listener.listen("mail_test")
+        #expect(throws: PostgresError.self) { try listener.listen("no; DROP TABLE x") }
+        #expect(try listener.receiveNotifications().isEmpty)
+        try db.connection.query("SELECT pg_notify('mail_test', '')")
+        var socket = pollfd(fd: listener.socket, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&socket, 1, 10_000) == 1)
+        #expect(try listener.receiveNotifications() == ["mail_test"])
+        #expect(try listener.receiveNotifications().isEmpty)
+        try db.connection.query("SELECT pg_notify('mail_test', '')")
+        // Wait for it through a statement of the listener's own: libpq keeps it for the next read.
+        let deadline = Clock.nanoseconds() + 10_000_000_000
+        var received: [String] = []
+        while received.isEmpty && Clock.nanoseconds() < deadline {
+            try listener.query("SELECT 1")
+            received = try listener.receiveNotifications()
+        }
+        #expect(received == ["mail_test"])
+        let pid = try #require(try listener.query("SELECT pg_backend_pid()").first?.int(0))
+        try db.connection.query("SELECT pg_terminate_backend($1)", [pid])
+        #expect(poll(&socket, 1, 10_000) == 1)
+        let lost = Clock.nanoseconds() + 10_000_000_000
+        var error: PostgresError?
+        while error == nil && Clock.nanoseconds() < lost {
+            do { _ = try listener.receiveNotifications() } catch let failure { error = failure }
+        }
+        #expect(error?.kind == .connectionLost)
     }
 }

@@ -14,13 +14,16 @@ import requests
 
 from auth_helpers import bearer, login, new_user
 from conftest import AS_ROOT, BASE_URL, BIN, ROOT, RUN_DIR, Stack, create_database, migrate, private_folder, psql, wait_for
+from mail_helpers import (link_in, make_mail_server, make_mailer, mail_database, mail_server, queue_mail,  # noqa: F401
+                          tls_certificate)
 from test_runtime import hammer
 
 DOCS_ASSETS = ["swagger-ui-bundle.js", "swagger-ui.css", "swagger-init.js", "redoc.standalone.js"]
 # The service's licence and each vendored asset's, beside the service's documentation.
 LICENCES = ["LICENSE", "LICENSE.swagger-ui", "NOTICE.swagger-ui", "LICENSE.redoc", "LICENSE.fastapi-offline"]
 UNITS = ["user-service.service", "user-service.socket", "user-service-migrate.service", "user-service-cleanup.service",
-         "user-service-cleanup.timer"]
+         "user-service-cleanup.timer", "user-service-mailer.service"]
+MAIL_TEMPLATES = sorted(n for n in os.listdir(os.path.join(ROOT, "mail", "templates")))
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +51,14 @@ def test_install_layout(tree):
     for name in LICENCES:
         source = os.path.join(ROOT, name if name == "LICENSE" else f"docs/ui/{name}")
         assert open(os.path.join(tree, "usr/share/doc/user-service", name)).read() == open(source).read(), name
+    # The mail templates where the mailer's unit points MAIL_TEMPLATES_DIR, byte for byte.
+    assert sorted(os.listdir(os.path.join(tree, "usr/share/user-service/mail/templates"))) == MAIL_TEMPLATES
+    for name in MAIL_TEMPLATES:
+        assert open(os.path.join(tree, "usr/share/user-service/mail/templates", name), "rb").read() == \
+            open(os.path.join(ROOT, "mail/templates", name), "rb").read(), name
+    mailer_unit = open(os.path.join(tree, "lib/systemd/system/user-service-mailer.service")).read()
+    assert "Environment=MAIL_TEMPLATES_DIR=/usr/share/user-service/mail/templates" in mailer_unit
+    assert "ExecStart=/usr/bin/user-service mailer --env-file /etc/user-service/user-service.env" in mailer_unit
     assert "MIT License" in open(os.path.join(tree, "usr/share/doc/user-service/LICENSE")).read()
     assert "Environment=DOCS_DIR=/usr/share/user-service/docs" in \
         open(os.path.join(tree, "lib/systemd/system/user-service.service")).read()
@@ -87,11 +98,23 @@ def test_units_verify_without_warnings(tree):
         assert result.returncode == 0 and result.stdout.strip() == "" and result.stderr.strip() == "", (unit, result)
 
 
-def test_service_security_score(tree):
-    result = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={tree}", "user-service.service"],
+@pytest.mark.parametrize("unit", ["user-service.service", "user-service-mailer.service"])
+def test_service_security_score(tree, unit):
+    result = subprocess.run(["systemd-analyze", "security", "--offline=yes", f"--root={tree}", unit],
                             capture_output=True, text=True)
-    score = float(re.search(r"Overall exposure level for user-service.service: ([0-9.]+)", result.stdout).group(1))
+    score = float(re.search(rf"Overall exposure level for {unit}: ([0-9.]+)", result.stdout).group(1))
     assert score <= 2.0, result.stdout[-2000:]
+
+
+def hardening(unit):
+    """A unit's sandboxing directives: every line from `CapabilityBoundingSet=` to the end of [Service]."""
+    text = open(os.path.join(ROOT, "systemd", unit)).read()
+    service = text[text.index("[Service]"):].split("\n[Install]")[0]
+    return [line for line in service[service.index("CapabilityBoundingSet="):].splitlines() if line and not line.startswith("#")]
+
+
+def test_the_mailer_is_sandboxed_exactly_like_the_pool():
+    assert hardening("user-service-mailer.service") == hardening("user-service.service")
 
 
 def test_socket_activation_notify_and_reload_under_load(tmp_path):
@@ -166,6 +189,14 @@ def test_installed_binary_migrates_and_serves_from_the_tree(tree, http):
         s.stop()
 
 
+def test_the_installed_mailer_sends_with_the_installed_templates(tree, mail_database, mail_server, make_mailer):
+    make_mailer(mail_database, mail_server, binary=os.path.join(tree, "usr/bin/user-service"),
+                env={"MAIL_TEMPLATES_DIR": os.path.join(tree, "usr/share/user-service/mail/templates")})
+    queue_mail(mail_database, "email_verification", "installed@example.com", token="t-installed", expires_in_seconds=600)
+    message = mail_server.wait_for_mail("installed@example.com")
+    assert link_in(message) == "https://app.example.com/verify-email?token=t-installed"
+
+
 def test_http_level_file_loads_before_any_site_mounts_the_service(tree, tmp_path):
     # The installed file includes the package's route maps by their installed path: here, the staged tree's.
     http_level = tmp_path / "user-service.conf"
@@ -202,17 +233,19 @@ def extracted(deb):
 def test_package_metadata_and_layout(deb):
     info = subprocess.run(["dpkg-deb", "-I", deb], capture_output=True, text=True, check=True).stdout
     depends = re.search(r"^ Depends: (.*)$", info, re.M).group(1)
-    for library in ("libpq5", "libfcgi0ldbl", "libssl3", "libcrypt1", "libc6"):
+    for library in ("libpq5", "libfcgi0ldbl", "libssl3", "libcrypt1", "libcurl4", "libc6"):
         assert library in depends, depends
     assert "swift" not in depends.lower()
     contents = subprocess.run(["dpkg-deb", "-c", deb], capture_output=True, text=True, check=True).stdout
     paths = {line.split()[-1].lstrip(".") for line in contents.splitlines()}
     for path in ["/usr/bin/user-service", "/lib/systemd/system/user-service.service",
-                 "/lib/systemd/system/user-service.socket", "/usr/share/user-service/migrations/0001_users.sql",
+                 "/lib/systemd/system/user-service.socket", "/lib/systemd/system/user-service-mailer.service",
+                 "/usr/share/user-service/migrations/0001_users.sql",
                  "/etc/nginx/conf.d/user-service.conf", "/etc/nginx/snippets/user-service.conf",
                  "/usr/lib/sysusers.d/user-service.conf", "/usr/share/user-service/user-service.env.example",
                  "/usr/share/doc/user-service/copyright"] + \
             [f"/usr/share/user-service/docs/{name}" for name in DOCS_ASSETS] + \
+            [f"/usr/share/user-service/mail/templates/{name}" for name in MAIL_TEMPLATES] + \
             [f"/usr/share/doc/user-service/{name}" for name in LICENCES]:
         assert path in paths, path
     assert "/etc/user-service/user-service.env" not in paths
@@ -323,6 +356,31 @@ def test_pool_syscalls_stay_inside_the_units_filter_and_no_memory_is_writable_an
             used.add(match.group(1))
     assert {"accept", "poll", "signalfd4", "memfd_create"} <= used  # the trace saw the pool at work
     outside = sorted(used - allowed - {"execve"})  # execve of the binary itself happens before the filter applies
+    assert outside == [], outside
+
+
+def test_mailer_syscalls_stay_inside_the_units_filter(mail_database, make_mail_server, make_mailer, tls_certificate):
+    """The mailer's unit has the pool's filter: its own calls (libpq, LISTEN, libcurl, OpenSSL's STARTTLS, the
+    signalfd, a drain on SIGTERM) stay inside it, and no memory is writable and executable."""
+    unit = open(os.path.join(ROOT, "systemd", "user-service-mailer.service")).read()
+    assert "SystemCallFilter=@system-service" in unit and "SystemCallFilter=~@privileged @resources" in unit
+    groups = syscall_groups()
+    allowed = expand("@system-service", groups) - expand("@privileged", groups) - expand("@resources", groups)
+    trace = os.path.join(RUN_DIR, f"strace-mailer-{uuid.uuid4().hex[:6]}.log")
+    server = make_mail_server(security="starttls", certificate=tls_certificate)
+    mailer = make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": tls_certificate[0]},
+                         wrapper=["strace", "-f", "-qq", "-o", trace])
+    queue_mail(mail_database, "password_changed", "traced@example.com")
+    server.wait_for_mail("traced@example.com")
+    pid = int(subprocess.run(["pgrep", "-P", str(mailer.process.pid)], capture_output=True, text=True).stdout.split()[0])
+    for mapping in open(f"/proc/{pid}/maps"):
+        perms = mapping.split()[1]
+        assert not ("w" in perms and "x" in perms), mapping
+    os.kill(pid, signal.SIGTERM)  # the mailer itself, not strace
+    assert mailer.process.wait(timeout=30) == 0 and "mailer: stopped" in mailer.log()
+    used = {m.group(1) for m in (re.match(r"^\d+\s+([a-z0-9_]+)\(", line) for line in open(trace)) if m}
+    assert {"poll", "signalfd4", "connect", "sendto"} <= used, used
+    outside = sorted(used - allowed - {"execve"})
     assert outside == [], outside
 
 

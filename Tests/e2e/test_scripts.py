@@ -274,6 +274,26 @@ def test_make_run_folder_sockets_and_database_are_private(make_run, http):
         requests.get(make_run["url"] + "/health", timeout=5)
 
 
+def test_make_run_keeps_each_mail_as_a_file_in_its_folder(make_run):
+    """Without SMTP_HOST, `make run` starts the mailer and a local catch-all SMTP server: a queued mail ends up as
+    files in the runtime folder's mail/, private, with its link readable (README: "Mail in make run")."""
+    token = uuid.uuid4().hex
+    pg_admin(make_run, f"""INSERT INTO mail_outbox (kind, recipient, variables, expires_at)
+                          VALUES ('password_reset', 'dev@example.com', '{{"token": "{token}"}}', now() + interval '1 hour')""",
+             check=True)
+    mail_dir = os.path.join(make_run["dir"], "mail")
+    wait_for(lambda: [n for n in os.listdir(mail_dir) if n.endswith("dev@example.com.txt")], timeout=30,
+             message="the mail's file")
+    [name] = [n for n in os.listdir(mail_dir) if n.endswith(".txt")]
+    text = open(os.path.join(mail_dir, name)).read()
+    assert f"{make_run['url']}/reset-password?token={token}" in text and "Subject: Reset your password" in text
+    assert stat.S_IMODE(os.stat(mail_dir).st_mode) == 0o700
+    for file in os.listdir(mail_dir):
+        assert stat.S_IMODE(os.stat(os.path.join(mail_dir, file)).st_mode) == 0o600, file
+    wait_for(lambda: pg_admin(make_run, "SELECT sent_at IS NOT NULL, variables FROM mail_outbox").stdout.strip() == "t|{}",
+             message="the mail marked sent")
+
+
 # --- scripts/postgres: root never writes through the cluster user's links ---------------------------------------
 
 @needs_root

@@ -43,6 +43,8 @@ public struct Configuration: Sendable {
     public var cleanupRetentionDays: Int
     public var securityEventRetentionDays: Int
     public var cleanupBatchSize: Int
+    /// Mail: the relay, the sender, the links, templates, retries, retention (`user-service mailer`, cleanup).
+    public var mail: MailSettings
     /// Lines to log once at start (settings accepted but meaningless here).
     public var warnings: [String] = []
 
@@ -91,7 +93,8 @@ public struct Configuration: Sendable {
             loginThrottleWindowSeconds: try reader.integer("LOGIN_THROTTLE_WINDOW_SECONDS", default: 3600, range: 1...604_800),
             cleanupRetentionDays: try reader.integer("CLEANUP_RETENTION_DAYS", default: 30, range: 0...3650),
             securityEventRetentionDays: try reader.integer("SECURITY_EVENT_RETENTION_DAYS", default: 90, range: 1...3650),
-            cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000))
+            cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000),
+            mail: try MailSettings.load(reader))
         // Cleanup must keep used refresh tokens as long as they could be replayed, or reuse detection goes blind.
         guard configuration.cleanupRetentionDays >= configuration.refreshTokenExpireDays else {
             throw ConfigurationError(variable: "CLEANUP_RETENTION_DAYS",
@@ -124,7 +127,7 @@ public struct Configuration: Sendable {
         return keys
     }
 
-    private struct Reader {
+    struct Reader {
         let environment: [String: String]
 
         func required(_ name: String) throws(ConfigurationError) -> String {

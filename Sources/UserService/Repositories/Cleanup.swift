@@ -1,6 +1,6 @@
 public import Postgres
 
-/// `user-service cleanup`: deletes what no request needs any more, in bounded batches so that it can run
+/// `user-service cleanup`: deletes what no request needs any more (and mail that left the outbox long ago), in bounded batches so that it can run
 /// while the pool serves (each batch is its own short statement; rows another transaction holds are skipped).
 public struct Cleanup {
     public struct Report: Equatable {
@@ -9,9 +9,11 @@ public struct Cleanup {
         /// Login throttle counters and ended per-account windows (change-password, directory requests).
         public var throttleCounters = 0
         public var securityEvents = 0
+        /// Sent, given-up and dropped mail (`MAIL_RETENTION_DAYS`).
+        public var mails = 0
 
         public var description: String {
-            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events"
+            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events, \(mails) mails"
         }
     }
 
@@ -49,6 +51,15 @@ public struct Cleanup {
             LIMIT $1 FOR UPDATE SKIP LOCKED)
         """
 
+    /// Mail sent, given up or dropped before the retention; pending mail is never touched. The delivery counters
+    /// (`mail_delivery_counters`) are left as they are: Prometheus counters never go down.
+    static let mails = """
+        DELETE FROM mail_outbox WHERE id IN (
+            SELECT id FROM mail_outbox
+            WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND coalesce(sent_at, failed_at) < now() - make_interval(days => $2)
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+
     public func run() throws -> Report {
         var report = Report()
         report.refreshTokens = try deleteInBatches(Self.refreshTokens, age: configuration.cleanupRetentionDays)
@@ -58,6 +69,7 @@ public struct Cleanup {
                 removed + (try deleteInBatches(counter.endedWindows, age: counter.windowSeconds))
             }
         report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)
+        report.mails = try deleteInBatches(Self.mails, age: configuration.mail.retentionDays)
         return report
     }
 
