@@ -9,7 +9,7 @@ extension Configuration {
     }
 
     /// The HS256 secret, at least 32 bytes; empty: none (allowed only when another algorithm signs).
-    static func jwtSecretKey(_ text: String) throws(ConfigurationError) -> [UInt8]? {
+    static func parseSecret(_ text: String) throws(ConfigurationError) -> [UInt8]? {
         if text.isEmpty { return nil }
         guard text.utf8.count >= 32 else {
             throw ConfigurationError(variable: "JWT_SECRET_KEY", problem: "must be at least 32 bytes (generate one with: openssl rand -hex 32)")

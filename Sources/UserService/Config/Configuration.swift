@@ -61,7 +61,7 @@ public struct Configuration: Sendable {
     public static func load(from environment: [String: String], defaultWorkers: Int) throws(ConfigurationError) -> Configuration {
         let reader = Reader(environment: environment)
         let algorithm = try parseAlgorithm(reader.string("JWT_ALGORITHM", default: JWTAlgorithm.hs256.rawValue))
-        let secret = try jwtSecretKey(algorithm == .hs256 ? try reader.required("JWT_SECRET_KEY") : environment["JWT_SECRET_KEY"] ?? "")
+        let secret = try parseSecret(algorithm == .hs256 ? try reader.required("JWT_SECRET_KEY") : environment["JWT_SECRET_KEY"] ?? "")
         let databaseURL = try reader.required("DATABASE_URL")
         let keyID = reader.string("JWT_KEY_ID", default: "1")
         var configuration = Configuration(
@@ -135,7 +135,7 @@ public struct Configuration: Sendable {
         return keys
     }
 
-    struct Reader {
+    private struct Reader {
         let environment: [String: String]
 
         func required(_ name: String) throws(ConfigurationError) -> String {

@@ -22,10 +22,10 @@ struct KeysController {
             guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { return nil }
             return issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         }
-        let tokens = services.tokens
-        var algorithms = [tokens.signingKey.algorithm]
-        for key in tokens.keys.values where !algorithms.contains(key.algorithm) { algorithms.append(key.algorithm) }
-        self.algorithms = algorithms.map(\.rawValue)
+        // In a fixed order (not the key map's), so that every worker answers the same bytes and ETag.
+        let signing = services.tokens.signingKey.algorithm
+        let verifying = Set(services.tokens.keys.values.map(\.algorithm))
+        algorithms = ([signing] + JWTAlgorithm.allCases.filter { $0 != signing && verifying.contains($0) }).map(\.rawValue)
     }
 
     /// The same bytes for every request: made and tagged once per worker.
