@@ -5,3 +5,6 @@
 #include <openssl/err.h>
 #include <openssl/core_names.h>
 #include <openssl/params.h>
+#include <openssl/pem.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>

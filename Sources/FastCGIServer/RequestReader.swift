@@ -21,7 +21,10 @@ enum RequestReader {
             // A body over the limit is not read: the application answers 413 from the declared length.
             body: contentLength > 0 && contentLength <= bodyLimit ? body(contentLength) : [],
             remoteAddress: parameter("REMOTE_ADDR"),
-            requestID: parameter("REQUEST_ID"))
+            requestID: parameter("REQUEST_ID"),
+            host: parameter("HTTP_HOST"),
+            scheme: parameter("REQUEST_SCHEME"),
+            ifNoneMatch: parameter("HTTP_IF_NONE_MATCH"))
     }
 
     static func read(_ request: FastCGIRequest, bodyLimit: Int) -> HTTPRequest {

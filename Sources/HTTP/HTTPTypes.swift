@@ -8,7 +8,7 @@ public struct HTTPStatus: Hashable, Sendable {
     public init(_ code: Int) { self.code = code }
 
     public static let ok = HTTPStatus(200), created = HTTPStatus(201), noContent = HTTPStatus(204)
-    public static let temporaryRedirect = HTTPStatus(307)
+    public static let notModified = HTTPStatus(304), temporaryRedirect = HTTPStatus(307)
     public static let badRequest = HTTPStatus(400), unauthorized = HTTPStatus(401), forbidden = HTTPStatus(403)
     public static let notFound = HTTPStatus(404), methodNotAllowed = HTTPStatus(405), conflict = HTTPStatus(409)
     public static let contentTooLarge = HTTPStatus(413), unprocessableEntity = HTTPStatus(422)
@@ -20,6 +20,7 @@ public struct HTTPStatus: Hashable, Sendable {
         case 200: return "OK"
         case 201: return "Created"
         case 204: return "No Content"
+        case 304: return "Not Modified"
         case 307: return "Temporary Redirect"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
@@ -55,10 +56,17 @@ public struct HTTPRequest: Sendable {
     /// The peer address nginx saw (`REMOTE_ADDR`), never a client-supplied header.
     public var remoteAddress: String?
     public var requestID: String?
+    /// `Host` as the client sent it (port included), and the scheme nginx served it on: to build absolute links
+    /// (`jwks_uri`), never to decide anything.
+    public var host: String?
+    public var scheme: String?
+    /// `If-None-Match`, for answers with an `ETag`.
+    public var ifNoneMatch: String?
 
     public init(method: String, path: String, mountPath: String = "", query: String = "", authorization: String? = nil,
                 userAgent: String? = nil, contentType: String? = nil, contentLength: Int? = nil, body: [UInt8] = [],
-                remoteAddress: String? = nil, requestID: String? = nil) {
+                remoteAddress: String? = nil, requestID: String? = nil, host: String? = nil, scheme: String? = nil,
+                ifNoneMatch: String? = nil) {
         self.method = method
         self.path = path
         self.mountPath = mountPath
@@ -70,6 +78,9 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.remoteAddress = remoteAddress
         self.requestID = requestID
+        self.host = host
+        self.scheme = scheme
+        self.ifNoneMatch = ifNoneMatch
     }
 
     /// Every value of query parameter `name`, in order, percent-decoded (`?skills=a&skills=b`).

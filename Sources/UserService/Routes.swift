@@ -91,6 +91,12 @@ enum Routes {
         Route(.get, "/api/v1/users/{user_id}/preferences", "Another user's public job-matching preferences (premium)", tag: .users,
               .init(errors: [.notFound, .tooManyRequests], access: .premium)) { $0.directory.preferences },
 
+        // The keys that verify access tokens, for sibling services (public, cacheable, no database).
+        Route(.get, "/.well-known/jwks.json", "The public keys that verify access tokens (JWK Set)", tag: .keys,
+              .init(usesDatabase: false)) { $0.keys.jwks },
+        Route(.get, "/.well-known/openid-configuration", "Where verifiers find the keys: issuer, jwks_uri, algorithms",
+              tag: .keys, .init(usesDatabase: false)) { $0.keys.openIDConfiguration },
+
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },
         Route(.get, "/docs", "Swagger UI", tag: .docs, .init(usesDatabase: false)) { $0.docs.swaggerUI },
@@ -113,6 +119,7 @@ enum Routes {
         let profile: ProfileController
         let preferences: PreferencesController
         let admin: AdminController
+        let keys: KeysController
 
         let directory: DirectoryController
         let authenticator: Authenticator
@@ -126,6 +133,7 @@ func buildRouter(_ services: Services) -> Router {
                                          profile: ProfileController(profiles: services.profiles),
                                          preferences: PreferencesController(preferences: services.preferences),
                                          admin: AdminController(services: services),
+                                         keys: KeysController(services),
 
                                          directory: DirectoryController(directory: services.directory, limit: services.directoryLimit),
                                          authenticator: services.authenticator, passwordRules: services.passwordRules)

@@ -21,6 +21,9 @@ final class Services {
     let accountData: AccountDataRepository
     let directory: DirectoryRepository
     let directoryLimit: AccountWindowLimit
+    /// The published public keys (`GET /.well-known/jwks.json`), made and tagged once.
+    let keySet: KeySet
+    let keySetTag: String
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
@@ -33,6 +36,8 @@ final class Services {
         hasher = try PasswordHasher(cost: configuration.bcryptRounds, metrics: metrics)
         passwordRules = PasswordRules(policy: configuration.passwordPolicy)
         tokens = try AccessTokens(configuration: configuration)
+        keySet = try KeySet(tokens.publishedKeys)
+        keySetTag = try Revalidated<KeySet>.entityTag(of: keySet.body)
         events = SecurityEventRepository(database: database, metrics: metrics)
         users = UserRepository(database: database, events: events)
         sessions = SessionRepository(database: database, events: events)

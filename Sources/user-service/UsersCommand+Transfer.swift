@@ -82,21 +82,21 @@ struct FileError: Error, CustomStringConvertible {
     }
 }
 
-/// A buffered writer on standard output or on a new 0600 file.
+/// A buffered writer on standard output or on a new file (0600 unless said: never readable by others by accident).
 final class OutputFile {
     private let fd: Int32
     private let path: String?
     private var buffer: [UInt8] = []
 
-    init(path: String?) throws {
+    init(path: String?, mode: mode_t = 0o600) throws {
         self.path = path
         guard let path else { fd = 1; return }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else {
             throw errno == EEXIST ? FileError("refusing to overwrite", path, errno: EEXIST) : FileError("cannot create", path)
         }
         self.fd = fd
-        _ = fchmod(fd, 0o600)  // whatever the umask
+        _ = fchmod(fd, mode)  // whatever the umask
         buffer.reserveCapacity(1 << 16)
     }
 

@@ -14,6 +14,7 @@ let usage = """
            user-service cleanup [--env-file PATH]
            user-service mailer [--env-file PATH]
            user-service routes --nginx|--json
+           user-service keys generate --out FILE [--algorithm EdDSA|ES256]
            user-service users create-admin|promote|demote|activate|deactivate|verify|unverify|revoke-sessions|show EMAIL
            user-service users list|export|import ...   (user-service users --help)
            user-service version
@@ -29,6 +30,8 @@ let usage = """
               SIGTERM: wakes on LISTEN/NOTIFY, retries with backoff; several may run at once
     users     administration on the database host: accounts and administrators, export and import of accounts
               with their password hashes (see user-service users --help). Reads the configuration as cleanup does.
+    keys      generate a signing key pair for JWT_PRIVATE_KEY_FILE: the private key in FILE (0600, never over an
+              existing file), the public key in FILE.pub; prints the key id (its RFC 7638 thumbprint)
     routes    print the route table: --nginx as the http-level nginx maps (workers, rate-limit group, private
               paths, no-store; scripts/render-nginx writes them), --json as one object per route. Reads no
               configuration.
@@ -105,6 +108,9 @@ case "mailer":
 
 case "users":
     exit(UsersCommand.run(arguments))
+
+case "keys":
+    exit(KeysCommand.run(arguments))
 
 case "routes":
     let values = options(&arguments, [], flags: ["--nginx", "--json"])

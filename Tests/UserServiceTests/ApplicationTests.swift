@@ -26,6 +26,24 @@ import Testing
         #expect(outcome.route == "/")
     }
 
+    /// The key set (empty under HS256) and discovery: public, no database, cacheable, revalidated by ETag, the
+    /// links built from the request's scheme, host and mount point.
+    @Test func keySetAndDiscoveryAreCacheableAndRevalidated() throws {
+        let app = try application()
+        let first = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/jwks.json")).response
+        #expect(first.status == .ok && body(first) == #"{"keys":[]}"#)
+        #expect(first.header("Cache-Control") == "public, max-age=300")
+        let tag = try #require(first.header("ETag"))
+        let again = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/jwks.json", ifNoneMatch: tag)).response
+        #expect(again.status == .notModified && again.body.isEmpty && again.header("ETag") == tag)
+        let changed = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/jwks.json", ifNoneMatch: "\"old\"")).response
+        #expect(changed.status == .ok && body(changed) == body(first))
+        let discovery = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/openid-configuration", mountPath: "/users-svc",
+                                                    host: "auth.example:8443", scheme: "https")).response
+        #expect(discovery.status == .ok && discovery.header("ETag") != nil)
+        #expect(body(discovery) == #"{"issuer":"user-service","jwks_uri":"https://auth.example:8443/users-svc/.well-known/jwks.json","id_token_signing_alg_values_supported":["HS256"]}"#)
+    }
+
     @Test func unknownPathAndWrongMethodInFastAPIShape() throws {
         let app = try application()
         let missing = app.respond(to: HTTPRequest(method: "GET", path: "/api/v1/nothing"))

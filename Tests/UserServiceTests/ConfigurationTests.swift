@@ -98,7 +98,7 @@ import Testing
         #expect(configuration.jwtPreviousKeys["1"] == Array(String(repeating: "o", count: 32).utf8))
         #expect(configuration.jwtPreviousKeys.count == 2)
         let tokens = try AccessTokens(configuration: configuration)
-        #expect(tokens.keyID == "2" && tokens.keys.count == 3)
+        #expect(tokens.signingKey.id == "2" && tokens.keys.count == 3)
     }
 
     @Test func badPreviousKeysAreRefusedWithoutEchoingThem() {

@@ -10,7 +10,7 @@ import Testing
     @Test func rfc7515ExampleVerifies() throws {
         let key = try HMACKey(Base64URL.decode(Array("AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow".utf8))!)
         let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-        let known = [(segment: Array(token.utf8.prefix { $0 != UInt8(ascii: ".") }), key: key)]
+        let known = [(segment: Array(token.utf8.prefix { $0 != UInt8(ascii: ".") }), key: JWTKey(id: "only", secret: key))]
         let payload = try JWT.verify(token, keys: [:], knownHeaders: known)
         #expect(payload["iss"] == "joe")
         #expect(payload["exp"] == .integer(1_300_819_380))
@@ -20,7 +20,7 @@ import Testing
         tampered += "A"
         #expect(throws: JWT.Failure.badSignature) { try JWT.verify(tampered, keys: [:], knownHeaders: known) }
         // Without a kid the key cannot be chosen from the key map.
-        #expect(throws: JWT.Failure.unknownKey) { try JWT.verify(token, keys: ["only": key]) }
+        #expect(throws: JWT.Failure.unknownKey) { try JWT.verify(token, keys: ["only": JWTKey(id: "only", secret: key)]) }
     }
 
     func tokens(secret: String = String(repeating: "s", count: 32), minutes: Int = 30,

@@ -166,12 +166,13 @@ class Stack:
             env["NOTIFY_SOCKET"] = self.notify_socket
         self.pool_log_path = os.path.join(self.dir, "pool.log")
         self.pool_log_file = open(self.pool_log_path, "ab")
+        started_at = self.pool_log_file.tell()  # a restart waits for its own "pool ready", not the last start's
         password = ["--listen-password", f"unix:{self.password_socket_path}"] if self.password_socket_path else []
         self.pool = subprocess.Popen(self.wrapper + [self.binary, "serve", "--listen", self.listen] + password +
                                      ["--socket-mode", SOCKET_MODE, "--env-file", self.env_file], env=env,
                                      stdout=self.pool_log_file, stderr=subprocess.STDOUT)
         if wait:
-            wait_for(lambda: "pool ready" in self.pool_log() or self.pool.poll() is not None, message="pool ready")
+            wait_for(lambda: "pool ready" in self.pool_log()[started_at:] or self.pool.poll() is not None, message="pool ready")
             assert self.pool.poll() is None, self.pool_log()
 
     def pool_log(self):

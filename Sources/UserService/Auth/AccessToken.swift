@@ -10,28 +10,40 @@ struct AccessTokenClaims: Equatable {
     let tokenID: String
 }
 
-/// Issues and verifies access tokens: HS256 JWTs with `sub`, `sid`, `iat`, `exp`, `iss`, `aud`, `jti`, `type`
-/// (`iss` and `aud` only when configured: sibling services of the replaced one verify without an audience).
+/// Issues and verifies access tokens: JWTs with `sub`, `sid`, `iat`, `exp`, `iss`, `aud`, `jti`, `type` (`iss` and
+/// `aud` only when configured: sibling services of the replaced one verify without an audience), signed by the key
+/// of `JWT_ALGORITHM` (the HS256 secret by default); every configured secret and public key verifies.
 struct AccessTokens {
     static let leewaySeconds: Int64 = 30
 
-    let keyID: String
-    let signingKey: HMACKey
-    let keys: [String: HMACKey]
+    let signingKey: JWTKey
+    /// Every key that verifies, by `kid`.
+    let keys: [String: JWTKey]
+    /// The key pairs' keys, the signing key first: what `GET /.well-known/jwks.json` publishes.
+    let publishedKeys: [JWTKey]
     let issuer: String?
     let audience: String?
     let lifetimeSeconds: Int64
     /// The exact header segment this service writes for each key, to skip parsing it on the hot path.
-    let knownHeaders: [(segment: [UInt8], key: HMACKey)]
+    let knownHeaders: [(segment: [UInt8], key: JWTKey)]
 
+    /// Reads the key files' bytes into libcrypto keys, once per worker.
     init(configuration: Configuration) throws {
-        keyID = configuration.jwtKeyID
-        signingKey = try HMACKey(configuration.jwtSecretKey)
-        keys = try configuration.jwtPreviousKeys.mapValues(HMACKey.init).merging([keyID: signingKey]) { _, current in current }
+        var secrets: [JWTKey] = []
+        if let secret = configuration.jwtSecretKey { secrets.append(JWTKey(id: configuration.jwtKeyID, secret: try HMACKey(secret))) }
+        for (id, secret) in configuration.jwtPreviousKeys.sorted(by: { $0.key < $1.key }) {
+            secrets.append(JWTKey(id: id, secret: try HMACKey(secret)))
+        }
+        let signing = try configuration.jwtPrivateKey.map { JWTKey(id: $0.keyID, key: try $0.key()) }
+        publishedKeys = (signing.map { [$0] } ?? []) + (try configuration.jwtPublicKeys.map { JWTKey(id: $0.keyID, key: try $0.key()) })
+        // Configuration guarantees a secret when HS256 signs, and unique key ids.
+        guard let signingKey = signing ?? secrets.first else { throw SignatureKey.Failure.noPrivateKey }
+        self.signingKey = signingKey
+        keys = Dictionary((secrets + publishedKeys).map { ($0.id, $0) }) { first, _ in first }
         issuer = configuration.jwtIssuer
         audience = configuration.jwtAudience
         lifetimeSeconds = Int64(configuration.accessTokenExpireMinutes) * 60
-        knownHeaders = keys.map { (Array(JWT.encodedHeader(keyID: $0.key).utf8), $0.value) }
+        knownHeaders = keys.values.map { (Array($0.encodedHeader.utf8), $0) }
     }
 
     func issue(userID: String, sessionID: String, now: Int64 = Clock.unixSeconds()) throws -> String {
@@ -43,7 +55,7 @@ struct AccessTokens {
         if let audience { claims.append(("aud", .string(audience))) }
         claims += [("jti", .string(Base64URL.encode(try SecureRandom.bytes(16)))), ("type", "access")]
         let payload = JSONValue.object(claims)
-        return try JWT.sign(payload: payload, keyID: keyID, key: signingKey)
+        return try JWT.sign(payload: payload, key: signingKey)
     }
 
     /// The claims of a valid access token, or nil: bad signature, unknown key, expired, wrong issuer,

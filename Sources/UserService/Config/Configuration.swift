@@ -4,7 +4,9 @@ import HTTP
 /// Everything the service reads from its environment, checked once at start and on every reload.
 public struct Configuration: Sendable {
     public var databaseURL: String
-    public var jwtSecretKey: [UInt8]
+    /// The HS256 secret: signs when `jwtAlgorithm` is HS256 (then required), only verifies otherwise (a rotation
+    /// away from HS256 keeps it until the tokens it signed have expired).
+    public var jwtSecretKey: [UInt8]?
     public var jwtKeyID: String
     /// Earlier secrets by key id: tokens they signed still verify until they expire.
     public var jwtPreviousKeys: [String: [UInt8]]
@@ -45,21 +47,28 @@ public struct Configuration: Sendable {
     public var cleanupBatchSize: Int
     /// Mail: the relay, the sender, the links, templates, retries, retention (`user-service mailer`, cleanup).
     public var mail: MailSettings
+    // MARK: Signing keys (JWT_ALGORITHM, JWT_PRIVATE_KEY_FILE, JWT_PREVIOUS_PUBLIC_KEY_FILES)
+    /// What new access tokens are signed with.
+    public var jwtAlgorithm: JWTAlgorithm = .hs256
+    /// The signing key when `jwtAlgorithm` is EdDSA or ES256; nil for HS256.
+    public var jwtPrivateKey: KeyFile?
+    /// Public keys that still verify (earlier signing keys), published in the JWKS after the signing key's.
+    public var jwtPublicKeys: [KeyFile] = []
+    // MARK: -
+
     /// Lines to log once at start (settings accepted but meaningless here).
     public var warnings: [String] = []
 
     /// Reads the configuration. Errors name the variable and the problem, never the value.
     public static func load(from environment: [String: String], defaultWorkers: Int) throws(ConfigurationError) -> Configuration {
         let reader = Reader(environment: environment)
-        let secret = try reader.required("JWT_SECRET_KEY")
-        guard secret.utf8.count >= 32 else {
-            throw ConfigurationError(variable: "JWT_SECRET_KEY", problem: "must be at least 32 bytes (generate one with: openssl rand -hex 32)")
-        }
+        let algorithm = try parseAlgorithm(reader.string("JWT_ALGORITHM", default: JWTAlgorithm.hs256.rawValue))
+        let secret = try parseSecret(algorithm == .hs256 ? try reader.required("JWT_SECRET_KEY") : environment["JWT_SECRET_KEY"] ?? "")
         let databaseURL = try reader.required("DATABASE_URL")
         let keyID = reader.string("JWT_KEY_ID", default: "1")
         var configuration = Configuration(
             databaseURL: databaseURL,
-            jwtSecretKey: Array(secret.utf8),
+            jwtSecretKey: secret,
             jwtKeyID: keyID,
             jwtPreviousKeys: try previousKeys(reader.string("JWT_PREVIOUS_SECRET_KEYS", default: ""), currentKeyID: keyID),
             jwtIssuer: reader.emptyMeansNone("JWT_ISSUER", default: "user-service"),
@@ -95,6 +104,8 @@ public struct Configuration: Sendable {
             securityEventRetentionDays: try reader.integer("SECURITY_EVENT_RETENTION_DAYS", default: 90, range: 1...3650),
             cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000),
             mail: try MailSettings.load(reader))
+        try configuration.loadSigningKeys(algorithm: algorithm, reader.string("JWT_PRIVATE_KEY_FILE", default: ""),
+                                          publicKeyFiles: reader.string("JWT_PREVIOUS_PUBLIC_KEY_FILES", default: ""))
         // Cleanup must keep used refresh tokens as long as they could be replayed, or reuse detection goes blind.
         guard configuration.cleanupRetentionDays >= configuration.refreshTokenExpireDays else {
             throw ConfigurationError(variable: "CLEANUP_RETENTION_DAYS",

@@ -34,3 +34,12 @@ public enum FileReader {
         return names
     }
 }
+
+extension FileReader {
+    /// The permission bits of `path` (`st_mode & 0o7777`), following symbolic links; nil when it cannot be stat'ed.
+    public static func permissions(_ path: String) -> UInt32? {
+        var status = stat()
+        guard stat(path, &status) == 0 else { return nil }
+        return UInt32(status.st_mode) & 0o7777
+    }
+}

@@ -151,11 +151,14 @@ protocol ResponseBody: SendableMetatype {
     var headers: [(String, String)] { get }
     /// An answer to show in the document, as JSON; nil where there is none.
     static var exampleBody: [UInt8]? { get }
+    /// A status of the answer's own instead of the route's (a 304 to a conditional request); nil for most.
+    var statusOverride: HTTPStatus? { get }
 }
 
 extension ResponseBody {
     var headers: [(String, String)] { [("Content-Type", Self.contentType)] }
     static var exampleBody: [UInt8]? { nil }
+    var statusOverride: HTTPStatus? { nil }
 }
 
 /// A JSON list of models (`GET /api/v1/auth/sessions`).

@@ -31,6 +31,8 @@ struct Route: Sendable {
 
     enum Tag: String, Sendable {
         case system, auth, users, admin, docs
+        /// The public keys that verify access tokens, and where to find them.
+        case keys
 
         /// Whether answers of this group are `Cache-Control: no-store` unless a route says otherwise.
         var noStore: Bool { self == .auth || self == .users || self == .admin }
@@ -187,6 +189,6 @@ extension Route {
 
 extension ResponseBody {
     func httpResponse(status: HTTPStatus) -> HTTPResponse {
-        HTTPResponse(status: status, headers: headers, body: body)
+        HTTPResponse(status: statusOverride ?? status, headers: headers, body: body)
     }
 }
