@@ -3,10 +3,10 @@ internal import Glibc
 /// `FASTCGI_ALLOWED_CLIENTS`: the front ends that may connect to a pool listening on TCP. FastCGI has neither
 /// authentication nor encryption, so a pool on TCP refuses to start without this list, and its workers close any
 /// other peer's connection right after `accept`, before reading a byte: libfcgi does that for the addresses in
-/// `FCGI_WEB_SERVER_ADDRS`, which the master sets for its workers from this list. libfcgi compares the peer's dotted
-/// IPv4 address with each entry, so entries are exact IPv4 addresses (kept in that canonical form); networks (CIDRs)
-/// and IPv6 belong in the socket unit's `IPAddressAllow=`, and IPv6 listening sockets are refused (libfcgi lets every
-/// IPv6 peer through).
+/// `FCGI_WEB_SERVER_ADDRS`, which the master sets for its workers from this list. libfcgi compares the peer's IPv4
+/// address with each entry's, so entries are exact IPv4 addresses (written in canonical form); networks (CIDRs) and
+/// IPv6 belong in the socket unit's `IPAddressAllow=`, and IPv6 listening sockets are refused (libfcgi lets every
+/// IPv6 peer through). The filter is by address only: every process on a listed host may connect (docs/deploy.md).
 struct AllowedClients: Equatable {
     static let variable = "FASTCGI_ALLOWED_CLIENTS"
     /// libfcgi's own variable, read once by `FCGX_Init` in each worker.
@@ -18,10 +18,10 @@ struct AllowedClients: Equatable {
     init?(_ environment: [String: String]) throws(SocketError) {
         let entries = (environment[Self.variable] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
         guard !entries.isEmpty else { return nil }
-        addresses = try entries.map { entry throws(SocketError) in
+        addresses = try entries.enumerated().map { index, entry throws(SocketError) in
             var address = in_addr()
             guard inet_pton(AF_INET, entry, &address) == 1 else {
-                throw SocketError("\(Self.variable): \(entry) is not an IPv4 address (networks go in the socket unit's IPAddressAllow=)")
+                throw SocketError("\(Self.variable): entry \(index + 1) is not an IPv4 address (networks go in the socket unit's IPAddressAllow=)")
             }
             var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
             inet_ntop(AF_INET, &address, &text, socklen_t(INET_ADDRSTRLEN))

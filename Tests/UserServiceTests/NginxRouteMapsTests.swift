@@ -35,6 +35,22 @@ import Testing
             """)
     }
 
+    /// nginx matches exact keys in any letter case: `GET /x/ME` must not take `GET /x/me`'s value when the router
+    /// serves it as `/x/{id}`, which has another one.
+    @Test func aKeyIsExactOnlyWhenNoCaseVariantBelongsToARouteWithAnotherValue() {
+        let routes = [route(.get, "/x/me"), route(.get, "/x/{id}", .init(workers: .password, rateGroup: .strict)),
+                      route(.post, "/y/login", .init(workers: .password, rateGroup: .strict)), route(.post, "/y/{other}")]
+        let text = NginxRouteMaps.map("g", routes, default: "general") { $0.rateGroup.rawValue }
+        #expect(text == """
+            map "$request_method $user_service_path" $g {
+                default general;
+                "~^GET /x/me$" general;
+                "~^(?:GET /x/[^/]+|POST /y/login)$" strict;
+            }
+
+            """)
+    }
+
     @Test func aKeyLongerThanNginxsDefaultBucketHoldsIsARegex() {
         let long = "/" + String(repeating: "a", count: NginxRouteMaps.maximumExactKeyBytes - 5)  // "POST " + long: one byte over
         let text = NginxRouteMaps.render([route(.post, String(long.dropLast()), .init(workers: .password, rateGroup: .strict)),

@@ -13,10 +13,11 @@ import HTTP
 /// maps stay short and still agree with the router — except in the private map, which fails closed: it lists only
 /// private paths, so a public route of one method can never unmask a private path for another method.
 ///
-/// Every request evaluates every map, so they are cheap to evaluate: a route without parameters that no earlier
-/// route overlaps is an exact key (nginx looks those up in a hash, before any regex, ignoring letter case — which
-/// only ever classifies a path the router refuses anyway), and the other routes are anchored regexes in table
-/// order (the router picks the first route that matches), consecutive ones with the same value joined into one.
+/// Every request evaluates every map, so they are cheap to evaluate: a route without parameters is an exact key
+/// (nginx looks those up in a hash, before any regex, ignoring letter case) when no earlier route overlaps it and no
+/// route with another value overlaps it in any letter case — so a key matched in another case gives the value the
+/// router's route for that path has; the other routes are anchored regexes in table order (the router picks the
+/// first route that matches), consecutive ones with the same value joined into one.
 public enum NginxRouteMaps {
     public static func render() -> String { render(Routes.table) }
 
@@ -56,7 +57,11 @@ public enum NginxRouteMaps {
             let alternative = method + pattern(route.path)
             guard listed.insert(alternative).inserted else { continue }
             let shadowed = routes[..<index].contains { overlaps($0, route, anyMethod) }
-            if !shadowed && !segments(route.path).contains(where: isParameter) && (method + route.path).utf8.count <= maximumExactKeyBytes {
+            let caseVariantsDiffer = routes.contains { other in
+                value(other) != routeValue && (anyMethod || other.method == route.method) && overlap(other.path, route.path, ignoringCase: true)
+            }
+            if !shadowed && !caseVariantsDiffer && !segments(route.path).contains(where: isParameter)
+                && (method + route.path).utf8.count <= maximumExactKeyBytes {
                 exact.append("    \"\(method)\(route.path)\" \(routeValue);")
                 continue
             }
@@ -93,9 +98,11 @@ public enum NginxRouteMaps {
     }
 
     /// Whether some path matches both templates (the same number of segments, and the literals agree).
-    static func overlap(_ a: String, _ b: String) -> Bool {
+    static func overlap(_ a: String, _ b: String, ignoringCase: Bool = false) -> Bool {
         let (left, right) = (segments(a), segments(b))
-        return left.count == right.count && zip(left, right).allSatisfy { isParameter($0) || isParameter($1) || $0 == $1 }
+        return left.count == right.count && zip(left, right).allSatisfy { l, r in
+            isParameter(l) || isParameter(r) || (ignoringCase ? l.lowercased() == r.lowercased() : l == r)
+        }
     }
 
     private static func segments(_ template: String) -> [Substring] { template.split(separator: "/") }
