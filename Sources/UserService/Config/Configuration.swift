@@ -43,6 +43,17 @@ public struct Configuration: Sendable {
     public var cleanupRetentionDays: Int
     public var securityEventRetentionDays: Int
     public var cleanupBatchSize: Int
+    // The mail flows: password reset, email verification, change of address.
+    /// How long a password-reset link works.
+    public var passwordResetExpireMinutes: Int
+    /// How long an email-verification link works.
+    public var emailVerificationExpireHours: Int
+    /// Reset mails per address per hour; beyond it the same answer, and no mail.
+    public var passwordResetMaxPerHour: Int
+    /// Whether registration sends a verification mail.
+    public var emailVerificationOnRegister: Bool
+    /// Whether login refuses an account whose address is not verified (403, after the right password).
+    public var requireVerifiedEmail: Bool
     /// Lines to log once at start (settings accepted but meaningless here).
     public var warnings: [String] = []
 
@@ -91,7 +102,12 @@ public struct Configuration: Sendable {
             loginThrottleWindowSeconds: try reader.integer("LOGIN_THROTTLE_WINDOW_SECONDS", default: 3600, range: 1...604_800),
             cleanupRetentionDays: try reader.integer("CLEANUP_RETENTION_DAYS", default: 30, range: 0...3650),
             securityEventRetentionDays: try reader.integer("SECURITY_EVENT_RETENTION_DAYS", default: 90, range: 1...3650),
-            cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000))
+            cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000),
+            passwordResetExpireMinutes: try reader.integer("PASSWORD_RESET_EXPIRE_MINUTES", default: 60, range: 5...1440),
+            emailVerificationExpireHours: try reader.integer("EMAIL_VERIFICATION_EXPIRE_HOURS", default: 48, range: 1...720),
+            passwordResetMaxPerHour: try reader.integer("PASSWORD_RESET_MAX_PER_HOUR", default: 3, range: 1...100),
+            emailVerificationOnRegister: try reader.boolean("EMAIL_VERIFICATION_ON_REGISTER", default: true),
+            requireVerifiedEmail: try reader.boolean("REQUIRE_VERIFIED_EMAIL", default: false))
         // Cleanup must keep used refresh tokens as long as they could be replayed, or reuse detection goes blind.
         guard configuration.cleanupRetentionDays >= configuration.refreshTokenExpireDays else {
             throw ConfigurationError(variable: "CLEANUP_RETENTION_DAYS",
