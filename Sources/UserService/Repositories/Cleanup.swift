@@ -9,9 +9,12 @@ public struct Cleanup {
         /// Login throttle counters and ended change-password windows.
         public var throttleCounters = 0
         public var securityEvents = 0
+        /// Password-reset and email-verification tokens.
+        public var mailTokens = 0
 
         public var description: String {
-            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events"
+            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events, "
+                + "\(mailTokens) reset and verification tokens"
         }
     }
 
@@ -24,13 +27,7 @@ public struct Cleanup {
     }
 
     /// Each statement deletes at most `$1` rows; `$2` is the retention in days (the throttle's window in seconds).
-    static let refreshTokens = """
-        DELETE FROM refresh_tokens WHERE id IN (
-            SELECT id FROM refresh_tokens
-            WHERE used_at < now() - make_interval(days => $2) OR revoked_at < now() - make_interval(days => $2)
-               OR expires_at < now() - make_interval(days => $2)
-            LIMIT $1 FOR UPDATE SKIP LOCKED)
-        """
+    static let refreshTokens = spentTokens("refresh_tokens")
     static let sessions = """
         DELETE FROM user_sessions WHERE id IN (
             SELECT id FROM user_sessions
@@ -54,6 +51,18 @@ public struct Cleanup {
             LIMIT $1 FOR UPDATE SKIP LOCKED)
         """
 
+    /// Tokens (refresh, reset, verification) used, revoked or expired longer ago than the retention. `table` is
+    /// this file's constant, never input. (The reset limit counts the last hour's rows: the retention is at least a day.)
+    static func spentTokens(_ table: String) -> String {
+        """
+        DELETE FROM \(table) WHERE id IN (
+            SELECT id FROM \(table)
+            WHERE used_at < now() - make_interval(days => $2) OR revoked_at < now() - make_interval(days => $2)
+               OR expires_at < now() - make_interval(days => $2)
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+    }
+
     public func run() throws -> Report {
         var report = Report()
         report.refreshTokens = try deleteInBatches(Self.refreshTokens, age: configuration.cleanupRetentionDays)
@@ -61,6 +70,8 @@ public struct Cleanup {
         report.throttleCounters = try deleteInBatches(Self.throttleCounters, age: configuration.loginThrottleWindowSeconds)
             + deleteInBatches(Self.passwordChangeWindows, age: AccountWindowLimit.passwordChanges.windowSeconds)
         report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)
+        report.mailTokens = try deleteInBatches(Self.spentTokens("password_resets"), age: configuration.cleanupRetentionDays)
+            + deleteInBatches(Self.spentTokens("email_verifications"), age: configuration.cleanupRetentionDays)
         return report
     }
 
