@@ -201,3 +201,20 @@ import Testing
         #expect(try service.mailCount(to: user.email, .passwordChanged) == 1)
     }
 }
+
+/// `user-service cleanup` and the mail flows' tokens: spent ones go after the retention, live ones stay.
+@Suite struct MailTokenCleanupTests {
+    @Test func cleanupRemovesOnlyTokensSpentLongerAgoThanTheRetention() throws {
+        let service = try TestService()
+        let (old, fresh) = (try service.register(), try service.register())
+        for user in [old, fresh] { service.requestReset(user.email) }
+        try service.database.query("UPDATE password_resets SET used_at = now() - interval '31 days' WHERE user_id = $1", [old.id])
+        try service.database.query("UPDATE email_verifications SET expires_at = now() - interval '31 days' WHERE user_id = $1", [old.id])
+        try service.database.query("UPDATE email_verifications SET revoked_at = now() - interval '29 days' WHERE user_id = $1", [fresh.id])
+        let report = try Cleanup(connection: service.database, configuration: service.configuration).run()
+        #expect(report.mailTokens == 2 && report.description.hasSuffix(", 2 reset and verification tokens"))
+        #expect(try service.count("SELECT count(*) FROM password_resets WHERE user_id = $1", [fresh.id]) == 1)
+        #expect(try service.count("SELECT count(*) FROM email_verifications WHERE user_id = $1", [fresh.id]) == 1)
+        #expect(try service.count("SELECT count(*) FROM password_resets") + service.count("SELECT count(*) FROM email_verifications") == 2)
+    }
+}
