@@ -83,31 +83,21 @@ struct PasswordResetRepository {
         UPDATE users SET hashed_password = $2, updated_at = now() WHERE id = $1
         """)
 
-    private struct Spent: Error {}
-
     /// Spends `token` of account `userID` on `newHash`, revokes every session of the account, ends its other
     /// reset links, clears its login throttle, records `event` and queues the "password changed" notice, in one
-    /// transaction. False when the token could not be spent (used, superseded or expired meanwhile, or the
-    /// account deactivated).
+    /// transaction (`SessionRepository.replacePassword`). False when the token could not be spent (used, superseded
+    /// or expired meanwhile, or the account deactivated).
     func reset(token: String, userID: String, newHash: String, sessions: SessionRepository, event: SecurityEvent) throws -> Bool {
-        let hash = try OpaqueToken.hash(token)
-        do {
-            try database.transaction { connection in
-                guard let account = try connection.query(Self.lockActive, [userID]).first,
-                      try connection.query(Self.spend, [PostgresBytes(hash), userID]).first != nil
-                else { throw Spent() }
-                let email = try account.requiredString(0)
-                try connection.query(Self.setHash, [userID, newHash])
-                _ = try sessions.revoke(userID: userID, .all, on: connection)
-                try LoginThrottleRepository.clear(email: email, username: try account.requiredString(1), on: connection)
-                try Self.passwordChanged(userID: userID, email: email, on: connection)
-                try events.record(event, on: connection)
-            }
-        } catch is Spent {
-            return false
+        let hash = PostgresBytes(try OpaqueToken.hash(token))
+        return try sessions.replacePassword(userID: userID, event: event) { connection in
+            guard let account = try connection.query(Self.lockActive, [userID]).first,
+                  try connection.query(Self.spend, [hash, userID]).first != nil
+            else { return nil }
+            let email = try account.requiredString(0)
+            try connection.query(Self.setHash, [userID, newHash])
+            try LoginThrottleRepository.clear(email: email, username: try account.requiredString(1), on: connection)
+            return (email, .all)
         }
-        events.counted(event)
-        return true
     }
 
     /// What every change of a password does besides the change (a reset, `change-password`): ends the account's

@@ -211,21 +211,33 @@ struct SessionRepository {
         SELECT id FROM user_sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() FOR SHARE
         """)
 
-    /// Why a password change did not happen: the account's hash or the caller's session changed meanwhile.
+    /// Why a password change did not happen: what it was claimed with changed meanwhile.
     private struct Superseded: Error {}
 
     /// Sets a new password hash, revokes every other session of the user, ends its reset links, records the event
-    /// and queues the "password changed" notice, in one transaction — only if the account still has `verifiedHash` and the caller's session is still live, both
-    /// rows locked (the user's first, the order every writer of sessions takes them in: see `lockUser`). False
-    /// when either changed.
+    /// and queues the "password changed" notice, in one transaction — only if the account still has `verifiedHash`
+    /// and the caller's session is still live, both rows locked (the user's first, the order every writer of
+    /// sessions takes them in: see `lockUser`). False when either changed.
     func changePassword(userID: String, verifiedHash: String, newHash: String, keepSession: String,
                         event: SecurityEvent) throws -> Bool {
+        try replacePassword(userID: userID, event: event) { connection in
+            guard let email = try connection.query(Self.replaceHash, [userID, verifiedHash, newHash]).first?.string(0),
+                  try connection.query(Self.lockLiveSession, [keepSession, userID]).first != nil
+            else { return nil }
+            return (email, .allExcept(keepSession))
+        }
+    }
+
+    /// The transaction of every password change (change-password, a reset): `claim` sets the hash, having locked the
+    /// user's row first, and names the account's address and the sessions to revoke — or nil when what it checked
+    /// changed meanwhile (then nothing is written, and the answer is false). Then the sessions are revoked, the
+    /// account's unused reset links ended, the notice queued to its address and `event` recorded.
+    func replacePassword(userID: String, event: SecurityEvent,
+                         claim: (PostgresConnection) throws -> (email: String, revoking: Scope)?) throws -> Bool {
         do {
             try database.transaction { connection in
-                guard let email = try connection.query(Self.replaceHash, [userID, verifiedHash, newHash]).first?.string(0),
-                      try connection.query(Self.lockLiveSession, [keepSession, userID]).first != nil
-                else { throw Superseded() }
-                _ = try revoke(userID: userID, .allExcept(keepSession), on: connection)
+                guard let (email, scope) = try claim(connection) else { throw Superseded() }
+                _ = try revoke(userID: userID, scope, on: connection)
                 try PasswordResetRepository.passwordChanged(userID: userID, email: email, on: connection)
                 try events.record(event, on: connection)
             }
