@@ -117,7 +117,9 @@ def test_two_confirmations_of_one_token_cannot_both_win(stack, http):
     row = HeldTransaction(stack.database_url, f"SELECT id FROM users WHERE id = '{user['id']}' FOR NO KEY UPDATE")
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         attempts = [pool.submit(confirm, stack, token, password) for password in ("FirstNewPass123", "SecondNewPass456")]
-        wait_for(lambda: int(psql("SELECT count(DISTINCT pid) FROM pg_locks WHERE NOT granted", url=stack.database_url)) >= 2,
+        waiting = "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a USING (pid) " \
+                  "WHERE NOT l.granted AND a.datname = current_database()"
+        wait_for(lambda: int(psql(waiting, url=stack.database_url)) >= 2,
                  timeout=30, message="both confirmations waiting for the account")
         row.commit()
         answers = [attempt.result(timeout=30) for attempt in attempts]
