@@ -7,7 +7,7 @@ public struct HTTPStatus: Hashable, Sendable {
 
     public init(_ code: Int) { self.code = code }
 
-    public static let ok = HTTPStatus(200), created = HTTPStatus(201), noContent = HTTPStatus(204)
+    public static let ok = HTTPStatus(200), created = HTTPStatus(201), accepted = HTTPStatus(202), noContent = HTTPStatus(204)
     public static let notModified = HTTPStatus(304), temporaryRedirect = HTTPStatus(307)
     public static let badRequest = HTTPStatus(400), unauthorized = HTTPStatus(401), forbidden = HTTPStatus(403)
     public static let notFound = HTTPStatus(404), methodNotAllowed = HTTPStatus(405), conflict = HTTPStatus(409)
@@ -19,6 +19,7 @@ public struct HTTPStatus: Hashable, Sendable {
         switch code {
         case 200: return "OK"
         case 201: return "Created"
+        case 202: return "Accepted"
         case 204: return "No Content"
         case 304: return "Not Modified"
         case 307: return "Temporary Redirect"

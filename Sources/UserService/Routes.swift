@@ -29,6 +29,18 @@ enum Routes {
         Route(.get, "/api/v1/auth/me", "The signed-in user", tag: .auth) { $0.auth.me },
         Route(.post, "/api/v1/auth/change-password", "Change the password; other sessions are revoked", tag: .auth,
               .init(workers: .password, rateGroup: .strict, errors: [.badRequest, .tooManyRequests])) { $0.auth.changePassword },
+        // The mail flows: each link is mailed through the outbox (`Mail/`), and its token works once.
+        Route(.post, "/api/v1/auth/password-reset-request", "Mail a password-reset link (the same answer for any address)", tag: .auth,
+              .init(status: .accepted, rateGroup: .strict)) { $0.passwordReset.request },
+        Route(.post, "/api/v1/auth/password-reset-confirm", "Set a new password with a reset link's token; every session is revoked",
+              tag: .auth, .init(workers: .password, rateGroup: .strict, errors: [.badRequest])) { $0.passwordReset.confirm },
+        Route(.post, "/api/v1/auth/verify-email-request", "Mail a fresh verification link to the account's address", tag: .auth,
+              .init(status: .accepted, rateGroup: .strict, errors: [.conflict])) { $0.email.request },
+        Route(.post, "/api/v1/auth/verify-email", "Verify the address (or confirm a new one) with a verification link's token",
+              tag: .auth, .init(rateGroup: .strict, errors: [.badRequest, .conflict])) { $0.email.verify },
+        Route(.post, "/api/v1/auth/change-email", "Ask to change the address: a link to the new one, a notice to the old one",
+              tag: .auth, .init(status: .accepted, workers: .password, rateGroup: .strict,
+                                errors: [.badRequest, .conflict, .tooManyRequests])) { $0.email.change },
         Route(.get, "/api/v1/auth/sessions", "The account's live sessions", tag: .auth) { $0.auth.listSessions },
         Route(.delete, "/api/v1/auth/sessions/{session_id}", "Revoke one session", tag: .auth,
               .init(errors: [.notFound])) { $0.auth.revokeSession },
@@ -120,6 +132,8 @@ enum Routes {
         let preferences: PreferencesController
         let admin: AdminController
         let keys: KeysController
+        let passwordReset: PasswordResetController
+        let email: EmailController
 
         let directory: DirectoryController
         let authenticator: Authenticator
@@ -134,6 +148,8 @@ func buildRouter(_ services: Services) -> Router {
                                          preferences: PreferencesController(preferences: services.preferences),
                                          admin: AdminController(services: services),
                                          keys: KeysController(services),
+                                         passwordReset: PasswordResetController(services: services),
+                                         email: EmailController(services: services),
 
                                          directory: DirectoryController(directory: services.directory, limit: services.directoryLimit),
                                          authenticator: services.authenticator, passwordRules: services.passwordRules)

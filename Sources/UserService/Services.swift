@@ -24,6 +24,8 @@ final class Services {
     /// The published public keys (`GET /.well-known/jwks.json`), made and tagged once.
     let keySet: KeySet
     let keySetTag: String
+    let passwordResets: PasswordResetRepository
+    let emailVerifications: EmailVerificationRepository
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
@@ -50,6 +52,9 @@ final class Services {
         accountData = AccountDataRepository(database: database)
         directory = DirectoryRepository(database: database)
         directoryLimit = AccountWindowLimit(database: database, counter: AccountWindowLimit.directoryRequests, limit: configuration.directoryMaxPerMinute)
+        passwordResets = PasswordResetRepository(database: database, events: events, lifetimeMinutes: configuration.passwordResetExpireMinutes,
+                                                 maxPerHour: configuration.passwordResetMaxPerHour)
+        emailVerifications = EmailVerificationRepository(database: database, events: events, lifetimeHours: configuration.emailVerificationExpireHours)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

@@ -105,10 +105,10 @@ import Testing
     }
 
     @Test func refreshTokensAreRandomAndStoredHashed() throws {
-        let (token, hash) = try RefreshToken.generate()
+        let (token, hash) = try OpaqueToken.generate()
         #expect(token.utf8.count == 43)
         #expect(try hash == Digest.sha256(Array(token.utf8)) && hash.count == 32)
-        #expect(try RefreshToken.generate().token != token)
+        #expect(try OpaqueToken.generate().token != token)
     }
 
     @Test func accountRules() {

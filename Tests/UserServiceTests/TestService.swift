@@ -94,6 +94,7 @@ final class TestService {
         return User(id: try #require(response.json?["id"]?.string), email: "\(name)@example.com", username: name)
     }
 
+    @discardableResult
     func loginResponse(_ identifier: String, _ password: String = TestService.password, userAgent: String? = "AuthTests/1.0") -> TestResponse {
         request("POST", "/api/v1/auth/login", json: .object([("email", .string(identifier)), ("password", .string(password))]),
                 userAgent: userAgent)
@@ -143,11 +144,19 @@ final class TestService {
         try database.query(sql, parameters).first?.string(0)
     }
 
-    /// Waits (10 s at most, never a fixed sleep) until a request waits on a lock the test's own connection holds.
-    func waitForWaiter(_ what: String) throws {
+    /// Waits (10 s at most, never a fixed sleep) until `waiters` requests wait on a lock the test's own connection holds.
+    func waitForWaiter(_ what: String, waiters: Int = 1) throws {
         let holder = try #require(try database.query("SELECT pg_backend_pid()").first?.int(0))
         let deadline = Clock.nanoseconds() + 10_000_000_000
-        while try count("SELECT count(*) FROM pg_locks WHERE NOT granted AND $1 = ANY(pg_blocking_pids(pid))", [holder]) == 0 {
+        // Row-lock waits only: another test's CREATE INDEX CONCURRENTLY (a migration) waits for every open transaction
+        // of the database, this one's included, on a `virtualxid` lock. A second request for the same row waits
+        // behind the first one (which holds the row's tuple lock), not on the test.
+        while try count("""
+            SELECT count(*) FROM pg_locks w WHERE NOT granted AND locktype IN ('transactionid', 'tuple') AND (
+                $1 = ANY(pg_blocking_pids(pid)) OR EXISTS (
+                    SELECT 1 FROM pg_locks f WHERE NOT f.granted AND f.locktype IN ('transactionid', 'tuple')
+                       AND f.pid = ANY(pg_blocking_pids(w.pid)) AND $1 = ANY(pg_blocking_pids(f.pid))))
+            """, [holder]) < waiters {
             try #require(Clock.nanoseconds() < deadline, "\(what) never waited for the test's lock")
         }
     }

@@ -85,8 +85,9 @@ struct AccessTokens {
     }
 }
 
-/// Opaque refresh tokens: 256 random bits, handed out once and stored only as their SHA-256.
-enum RefreshToken {
+/// Opaque tokens (refresh, password-reset and email-verification tokens): 256 random bits in Base64URL, handed out
+/// once and stored only as their SHA-256.
+enum OpaqueToken {
     static func generate() throws -> (token: String, hash: [UInt8]) {
         let token = Base64URL.encode(try SecureRandom.bytes(32))
         return (token, try hash(token))

@@ -17,6 +17,15 @@ final class PasswordRules {
         }
         return problems
     }
+
+    /// The rules for a password the body's model could not check (the account it is for is not in the body:
+    /// change-password, a reset): FastAPI's 422 naming `field`.
+    func check(_ password: String, email: String, username: String, field: String) throws(ValidationError) {
+        let problems = problems(with: password, email: email, username: username)
+        if !problems.isEmpty {
+            throw ValidationError(problems.map { ValidationIssue(location: ["body", .string(field)], message: "Value error, \($0)", type: "value_error") })
+        }
+    }
 }
 
 @available(*, unavailable)

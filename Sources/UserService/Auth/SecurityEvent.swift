@@ -31,6 +31,13 @@ struct SecurityEvent {
         case adminDemoted = "admin_demoted"
         /// `user-service users import`.
         case accountImported = "account_imported"
+        /// The mail flows: a reset link sent (not recorded for an unknown address or over the limit), a reset done,
+        /// an address verified, a change of address asked for and confirmed.
+        case passwordResetRequested = "password_reset_requested"
+        case passwordReset = "password_reset"
+        case emailVerified = "email_verified"
+        case emailChangeRequested = "email_change_requested"
+        case emailChanged = "email_changed"
 
         /// Position in the metrics' security-event counters.
         var metricsIndex: Int { Self.allCases.firstIndex(of: self)! }

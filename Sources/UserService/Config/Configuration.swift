@@ -45,6 +45,17 @@ public struct Configuration: Sendable {
     public var cleanupRetentionDays: Int
     public var securityEventRetentionDays: Int
     public var cleanupBatchSize: Int
+    // The mail flows: password reset, email verification, change of address.
+    /// How long a password-reset link works.
+    public var passwordResetExpireMinutes: Int
+    /// How long an email-verification link works.
+    public var emailVerificationExpireHours: Int
+    /// Reset mails per address per hour; beyond it the same answer, and no mail.
+    public var passwordResetMaxPerHour: Int
+    /// Whether registration sends a verification mail.
+    public var emailVerificationOnRegister: Bool
+    /// Whether login refuses an account whose address is not verified (403, after the right password).
+    public var requireVerifiedEmail: Bool
     /// Mail: the relay, the sender, the links, templates, retries, retention (`user-service mailer`, cleanup).
     public var mail: MailSettings
     // MARK: Signing keys (JWT_ALGORITHM, JWT_PRIVATE_KEY_FILE, JWT_PREVIOUS_PUBLIC_KEY_FILES)
@@ -103,6 +114,11 @@ public struct Configuration: Sendable {
             cleanupRetentionDays: try reader.integer("CLEANUP_RETENTION_DAYS", default: 30, range: 0...3650),
             securityEventRetentionDays: try reader.integer("SECURITY_EVENT_RETENTION_DAYS", default: 90, range: 1...3650),
             cleanupBatchSize: try reader.integer("CLEANUP_BATCH_SIZE", default: 1000, range: 1...100_000),
+            passwordResetExpireMinutes: try reader.integer("PASSWORD_RESET_EXPIRE_MINUTES", default: 60, range: 5...1440),
+            emailVerificationExpireHours: try reader.integer("EMAIL_VERIFICATION_EXPIRE_HOURS", default: 48, range: 1...720),
+            passwordResetMaxPerHour: try reader.integer("PASSWORD_RESET_MAX_PER_HOUR", default: 3, range: 1...100),
+            emailVerificationOnRegister: try reader.boolean("EMAIL_VERIFICATION_ON_REGISTER", default: true),
+            requireVerifiedEmail: try reader.boolean("REQUIRE_VERIFIED_EMAIL", default: false),
             mail: try MailSettings.load(reader))
         try configuration.loadSigningKeys(algorithm: algorithm, reader.string("JWT_PRIVATE_KEY_FILE", default: ""),
                                           publicKeyFiles: reader.string("JWT_PREVIOUS_PUBLIC_KEY_FILES", default: ""))

@@ -23,8 +23,12 @@ struct AuthController {
     // MARK: POST /register
 
     func register(_ context: RequestContext, _ body: RegisterRequest) throws -> UserResponse {
-        UserResponse(try services.users.create(email: body.email, username: body.username, fullName: body.fullName,
-                                               hashedPassword: try services.hasher.hash(body.password)))
+        let verifications = configuration.emailVerificationOnRegister ? services.emailVerifications : nil
+        return UserResponse(try services.users.create(
+            email: body.email, username: body.username, fullName: body.fullName, hashedPassword: try services.hasher.hash(body.password)
+        ) { user, connection in
+            try verifications?.issue(userID: user.id, email: user.email, on: connection)
+        })
     }
 
     // MARK: POST /login
@@ -48,6 +52,10 @@ struct AuthController {
         guard credentials.isActive else {
             try services.throttle.reset(identifier)
             throw APIError(.forbidden, "Inactive user")
+        }
+        guard credentials.isVerified || !configuration.requireVerifiedEmail else {
+            try services.throttle.reset(identifier)
+            throw APIError(.forbidden, "Email not verified")
         }
         // The session opens only if the account still has the hash just checked: a password change that
         // committed meanwhile makes this login fail as a wrong password would, throttle and event included.
@@ -106,12 +114,7 @@ struct AuthController {
     // MARK: POST /change-password
 
     func changePassword(_ caller: Caller, _ context: RequestContext, _ body: ChangePasswordRequest) throws -> Message {
-        let problems = services.passwordRules.problems(with: body.newPassword, email: caller.user.email, username: caller.user.username)
-        if !problems.isEmpty {
-            throw ValidationError(problems.map {
-                ValidationIssue(location: ["body", "new_password"], message: "Value error, \($0)", type: "value_error")
-            })
-        }
+        try services.passwordRules.check(body.newPassword, email: caller.user.email, username: caller.user.username, field: "new_password")
         // Every attempt costs two bcrypt computations: limited per account, successes included.
         if let wait = try services.passwordChanges.count(userID: caller.user.id) { throw Self.tooManyPasswordChanges(retryAfter: wait) }
         // A wrong current password counts against the same throttle as a login with the account's email.

@@ -21,13 +21,8 @@ struct UserController {
     // MARK: DELETE /users/me
 
     func delete(_ caller: Caller, _ context: RequestContext, _ body: DeleteAccountRequest) throws -> AccountDeleted {
-        // Deleted meanwhile (another device's deletion won): as a revoked session, and nothing counted.
-        guard let hash = try services.users.hashedPassword(userID: caller.user.id) else { throw APIError.unauthorized() }
-        // A wrong password counts against the same throttle as a login with the account's email, before bcrypt.
-        if let wait = try services.throttle.attempt(caller.user.email) { throw AuthController.throttled(retryAfter: wait) }
-        // bcrypt outside any transaction: the deletion below holds no lock while the password is checked.
-        guard services.hasher.verify(body.password, hash: hash) else { throw APIError(.badRequest, "Incorrect password") }
-        try services.throttle.reset(caller.user.email)
+        // Deleted meanwhile (another device's deletion won): a 401, as a revoked session.
+        let hash = try services.confirmPassword(body.password, of: caller)
         // Only if the hash is still the one just checked: a password change committed meanwhile wins, and this
         // request fails as a revoked session would. The last active administrator: 409, thrown by the deletion.
         guard try services.users.delete(userID: caller.user.id, verifiedHash: hash, event: SecurityEvent(anonymised: .accountDeleted))

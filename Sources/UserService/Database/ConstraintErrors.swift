@@ -4,8 +4,10 @@ import Postgres
 /// The fixed answer for each named constraint, so PostgreSQL's own message (which echoes the offending
 /// value) never reaches a client. Each migration that adds a constraint a client can trip adds it here.
 enum ConstraintErrors {
+    static let emailTaken = APIError(.conflict, "Email already registered")
+
     static let details: [String: APIError] = [
-        "users_email_key": APIError(.conflict, "Email already registered"),
+        "users_email_key": emailTaken,
         "users_username_key": APIError(.conflict, "Username already taken"),
         "users_email_format": APIError(.unprocessableEntity, "Invalid email address"),
         "users_username_format": APIError(.unprocessableEntity, "Invalid username"),

@@ -13,18 +13,26 @@ struct RegisterRequest: RequestModel {
     let password: String
 
     init(reading body: inout FieldReader) {
-        email = body.string("email", maxLength: 254, format: "email").trimmingWhitespace().lowercased()
+        email = body.emailAddress("email")
         username = body.string("username", maxLength: 32)
         fullName = body.optionalString("full_name", maxLength: 200)
-        if body.wasRead("email"), !AccountRules.isValidEmail(email) {
-            body.fail("email", "value is not a valid email address: An email address must have an @-sign and a valid domain.")
-        }
         if body.wasRead("username"), !AccountRules.isValidUsername(username) { body.fail("username", "Value error, \(AccountRules.usernameMessage)") }
         password = body.newPassword("password", email: email, username: username)
         let confirmation = body.string("confirm_password", maxLength: PasswordRules.maximumInputLength, format: "password")
         if body.wasRead("password"), body.wasRead("confirm_password"), confirmation != password {
             body.fail("confirm_password", "Value error, Passwords do not match")
         }
+    }
+}
+
+extension FieldReader {
+    /// A required email address, trimmed and lower-cased as it is stored; one that is not an address is a problem.
+    mutating func emailAddress(_ field: String) -> String {
+        let email = string(field, maxLength: 254, format: "email").trimmingWhitespace().lowercased()
+        if wasRead(field), !AccountRules.isValidEmail(email) {
+            fail(field, "value is not a valid email address: An email address must have an @-sign and a valid domain.")
+        }
+        return email
     }
 }
 

@@ -11,9 +11,12 @@ public struct Cleanup {
         public var securityEvents = 0
         /// Sent, given-up and dropped mail (`MAIL_RETENTION_DAYS`).
         public var mails = 0
+        /// Password-reset and email-verification tokens.
+        public var mailTokens = 0
 
         public var description: String {
-            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events, \(mails) mails"
+            "removed \(sessions) sessions, \(refreshTokens) refresh tokens, \(throttleCounters) throttle counters, \(securityEvents) security events, "
+                + "\(mailTokens) reset and verification tokens, \(mails) mails"
         }
     }
 
@@ -26,13 +29,7 @@ public struct Cleanup {
     }
 
     /// Each statement deletes at most `$1` rows; `$2` is the retention in days (the throttle's window in seconds).
-    static let refreshTokens = """
-        DELETE FROM refresh_tokens WHERE id IN (
-            SELECT id FROM refresh_tokens
-            WHERE used_at < now() - make_interval(days => $2) OR revoked_at < now() - make_interval(days => $2)
-               OR expires_at < now() - make_interval(days => $2)
-            LIMIT $1 FOR UPDATE SKIP LOCKED)
-        """
+    static let refreshTokens = spentTokens("refresh_tokens")
     static let sessions = """
         DELETE FROM user_sessions WHERE id IN (
             SELECT id FROM user_sessions
@@ -59,6 +56,17 @@ public struct Cleanup {
             WHERE (sent_at IS NOT NULL OR failed_at IS NOT NULL) AND coalesce(sent_at, failed_at) < now() - make_interval(days => $2)
             LIMIT $1 FOR UPDATE SKIP LOCKED)
         """
+    /// Tokens (refresh, reset, verification) used, revoked or expired longer ago than the retention. `table` is
+    /// this file's constant, never input. (The reset limit counts the last hour's rows: the retention is at least a day.)
+    static func spentTokens(_ table: String) -> String {
+        """
+        DELETE FROM \(table) WHERE id IN (
+            SELECT id FROM \(table)
+            WHERE used_at < now() - make_interval(days => $2) OR revoked_at < now() - make_interval(days => $2)
+               OR expires_at < now() - make_interval(days => $2)
+            LIMIT $1 FOR UPDATE SKIP LOCKED)
+        """
+    }
 
     public func run() throws -> Report {
         var report = Report()
@@ -70,6 +78,8 @@ public struct Cleanup {
             }
         report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)
         report.mails = try deleteInBatches(Self.mails, age: configuration.mail.retentionDays)
+        report.mailTokens = try deleteInBatches(Self.spentTokens("password_resets"), age: configuration.cleanupRetentionDays)
+            + deleteInBatches(Self.spentTokens("email_verifications"), age: configuration.cleanupRetentionDays)
         return report
     }
 

@@ -43,8 +43,16 @@ struct LoginThrottleRepository {
         }
     }
 
+    static let delete = PreparedStatement("throttle_delete", "DELETE FROM login_throttle WHERE identifier = $1 OR identifier = $2")
+
     func reset(_ identifier: String) throws {
-        try database.withConnection { try $0.query("DELETE FROM login_throttle WHERE identifier = $1", [Self.key(identifier)]) }
+        try database.withConnection { try $0.query(Self.delete, [Self.key(identifier), nil]) }
+    }
+
+    /// Clears an account's counters, by both identifiers a login can type, on the caller's connection (inside the
+    /// transaction of a password reset).
+    static func clear(email: String, username: String, on connection: PostgresConnection) throws {
+        try connection.query(delete, [key(email), key(username.lowercased())])
     }
 
     /// The identifier as stored: at most the column's 320 code points (lower-casing can lengthen what was typed:

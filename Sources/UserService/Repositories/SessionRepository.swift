@@ -25,7 +25,7 @@ struct SessionRepository {
     /// password change or a deactivation). `upgradedHash` replaces the stored hash in the same step.
     func open(userID: String, verifiedHash: String, upgradedHash: String?, sessionDays: Int, refreshDays: Int,
               event: SecurityEvent) throws -> NewSession? {
-        let refresh = try RefreshToken.generate()
+        let refresh = try OpaqueToken.generate()
         let session = try database.transaction { connection -> NewSession? in
             guard try connection.query(Self.claimAccount, [userID, verifiedHash, upgradedHash]).first != nil else { return nil }
             guard let sessionID = try connection.query("""
@@ -85,10 +85,10 @@ struct SessionRepository {
         """)
 
     func rotate(refreshToken: String, refreshDays: Int) throws -> (sessionID: String, userID: String, refreshToken: String)? {
-        let next = try RefreshToken.generate()
+        let next = try OpaqueToken.generate()
         // Not retried after a lost connection: the rotation may have happened.
         return try database.withConnection { connection in
-            guard let row = try connection.query(Self.rotate, [PostgresBytes(try RefreshToken.hash(refreshToken)), PostgresBytes(next.hash), refreshDays]).first
+            guard let row = try connection.query(Self.rotate, [PostgresBytes(try OpaqueToken.hash(refreshToken)), PostgresBytes(next.hash), refreshDays]).first
             else { return nil }
             return (try row.requiredString(0), try row.requiredString(1), next.token)
         }
@@ -149,7 +149,7 @@ struct SessionRepository {
 
     func usedToken(_ refreshToken: String, grace: Int) throws -> (sessionID: String, userID: String, withinGrace: Bool)? {
         try database.withConnection(retry: true) { connection in
-            guard let row = try connection.query(Self.usedToken, [PostgresBytes(try RefreshToken.hash(refreshToken)), grace]).first else { return nil }
+            guard let row = try connection.query(Self.usedToken, [PostgresBytes(try OpaqueToken.hash(refreshToken)), grace]).first else { return nil }
             return (try row.requiredString(0), try row.requiredString(1), try row.bool(2) ?? false)
         }
     }
@@ -204,28 +204,41 @@ struct SessionRepository {
     /// the current password was checked against (see `claimAccount` for why an UPDATE sees a concurrent change).
     static let replaceHash = PreparedStatement("password_replace_hash", """
         UPDATE users SET hashed_password = $3, updated_at = now() WHERE id = $1 AND hashed_password = $2 AND is_active
-        RETURNING id
+        RETURNING email
         """)
     /// The caller's session, locked, if it is still live.
     static let lockLiveSession = PreparedStatement("session_lock_live", """
         SELECT id FROM user_sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now() FOR SHARE
         """)
 
-    /// Why a password change did not happen: the account's hash or the caller's session changed meanwhile.
+    /// Why a password change did not happen: what it was claimed with changed meanwhile.
     private struct Superseded: Error {}
 
-    /// Sets a new password hash, revokes every other session of the user and records the event, in one
-    /// transaction — only if the account still has `verifiedHash` and the caller's session is still live, both
-    /// rows locked (the user's first, the order every writer of sessions takes them in: see `lockUser`). False
-    /// when either changed.
+    /// Sets a new password hash, revokes every other session of the user, ends its reset links, records the event
+    /// and queues the "password changed" notice, in one transaction — only if the account still has `verifiedHash`
+    /// and the caller's session is still live, both rows locked (the user's first, the order every writer of
+    /// sessions takes them in: see `lockUser`). False when either changed.
     func changePassword(userID: String, verifiedHash: String, newHash: String, keepSession: String,
                         event: SecurityEvent) throws -> Bool {
+        try replacePassword(userID: userID, event: event) { connection in
+            guard let email = try connection.query(Self.replaceHash, [userID, verifiedHash, newHash]).first?.string(0),
+                  try connection.query(Self.lockLiveSession, [keepSession, userID]).first != nil
+            else { return nil }
+            return (email, .allExcept(keepSession))
+        }
+    }
+
+    /// The transaction of every password change (change-password, a reset): `claim` sets the hash, having locked the
+    /// user's row first, and names the account's address and the sessions to revoke — or nil when what it checked
+    /// changed meanwhile (then nothing is written, and the answer is false). Then the sessions are revoked, the
+    /// account's unused reset links ended, the notice queued to its address and `event` recorded.
+    func replacePassword(userID: String, event: SecurityEvent,
+                         claim: (PostgresConnection) throws -> (email: String, revoking: Scope)?) throws -> Bool {
         do {
             try database.transaction { connection in
-                guard try connection.query(Self.replaceHash, [userID, verifiedHash, newHash]).first != nil,
-                      try connection.query(Self.lockLiveSession, [keepSession, userID]).first != nil
-                else { throw Superseded() }
-                _ = try revoke(userID: userID, .allExcept(keepSession), on: connection)
+                guard let (email, scope) = try claim(connection) else { throw Superseded() }
+                _ = try revoke(userID: userID, scope, on: connection)
+                try PasswordResetRepository.passwordChanged(userID: userID, email: email, on: connection)
                 try events.record(event, on: connection)
             }
         } catch is Superseded {

@@ -1,0 +1,220 @@
+import Crypto
+import HTTP
+import Postgres
+import Testing
+@testable import UserService
+
+/// `POST /password-reset-request` and `POST /password-reset-confirm` through the `Application`, against the real
+/// PostgreSQL; the token is read from the outbox, where the mail waits for the mailer.
+@Suite struct PasswordResetTests {
+    static let requested = #"{"message":"If the address is registered, a reset link has been sent"}"#
+    static let newPassword = "EvenBetterPass456"
+
+    @Test func aResetSetsThePasswordRevokesEverySessionAndClearsTheThrottle() throws {
+        let service = try TestService()
+        let (user, first) = try service.newUser()
+        let second = try service.login(user.username)
+        for _ in 0..<2 { service.loginResponse(user.username.uppercased(), "WrongPass123") }
+        service.loginResponse(user.email, "WrongPass123")
+        #expect(try service.count("SELECT count(*) FROM login_throttle") == 2)
+
+        let requested = service.requestReset("  \(user.email.uppercased()) ")
+        #expect(requested.status == .accepted && requested.text == Self.requested)
+        let token = try service.mailedToken(to: user.email, .passwordReset)
+        #expect(token.utf8.count == 43 && Base64URL.decode(Array(token.utf8))?.count == 32)
+        // Only the hash is stored; the mail expires with its token.
+        #expect(try service.value("SELECT encode(token_hash, 'hex') FROM password_resets WHERE user_id = $1", [user.id])
+                == Hex.encode(try Digest.sha256(Array(token.utf8))))
+        #expect(try service.count("""
+            SELECT count(*) FROM password_resets r JOIN mail_outbox m ON m.user_id = r.user_id AND m.expires_at = r.expires_at
+            WHERE r.user_id = $1 AND r.expires_at BETWEEN now() + interval '59 minutes' AND now() + interval '61 minutes'
+            """, [user.id]) == 1)
+
+        let reset = service.confirmReset(token, Self.newPassword)
+        #expect(reset.status == .ok && reset.text == #"{"message":"Password has been reset"}"#)
+        #expect(try service.count("SELECT count(*) FROM login_throttle") == 0)  // by email and by username
+        #expect(!reset.text.contains(token))
+        #expect(service.loginResponse(user.email).status == .unauthorized)
+        #expect(service.refresh(first.refresh).status == .unauthorized && service.refresh(second.refresh).status == .unauthorized)
+        #expect(service.me(first).status == .unauthorized && service.me(second).status == .unauthorized)
+        #expect(try service.count("SELECT count(*) FROM user_sessions WHERE user_id = $1 AND revoked_at IS NULL", [user.id]) == 0)
+        #expect(try service.eventTypes(user).suffix(3) == ["password_reset_requested", "password_reset", "login_failure"])
+        // The notice: no link, nothing to undo the change with.
+        #expect(try service.mailCount(to: user.email, .passwordChanged) == 1)
+        #expect(try service.value("SELECT variables::text FROM mail_outbox WHERE kind = 'password_changed'") == "{}")
+        _ = try service.login(user.email, Self.newPassword)
+    }
+
+    @Test func usedExpiredSupersededAndUnknownTokensAndInactiveAccountsGetTheSameAnswer() throws {
+        let service = try TestService()
+        let user = try service.register()
+        func refused(_ token: String, _ what: String) {
+            let response = service.confirmReset(token, Self.newPassword)
+            #expect(response.status == .badRequest && response.text == invalidToken, "\(what): \(response.text)")
+        }
+        service.requestReset(user.email)
+        let superseded = try service.mailedToken(to: user.email, .passwordReset)
+        service.requestReset(user.email)
+        let token = try service.mailedToken(to: user.email, .passwordReset)
+        refused(superseded, "superseded")
+        refused(Base64URL.encode(try SecureRandom.bytes(32)), "unknown")
+        refused("", "empty")
+
+        try service.database.query("UPDATE users SET is_active = false WHERE id = $1", [user.id])
+        refused(token, "inactive account")
+        try service.database.query("UPDATE users SET is_active = true WHERE id = $1", [user.id])
+        try service.shift("password_resets", ["expires_at"], by: 3601)
+        refused(token, "expired")
+        try service.shift("password_resets", ["expires_at"], by: -3601)
+        #expect(service.confirmReset(token, Self.newPassword).status == .ok)
+        refused(token, "used")
+        _ = try service.login(user.email, Self.newPassword)
+        #expect(try service.eventTypes(user).filter { $0 == "password_reset" }.count == 1)
+    }
+
+    @Test func aPasswordRefusedByTheRulesLeavesTheTokenUsable() throws {
+        let service = try TestService()
+        let user = try service.register()
+        service.requestReset(user.email)
+        let token = try service.mailedToken(to: user.email, .passwordReset)
+        let weak = service.confirmReset(token, "short")
+        #expect(weak.status == .unprocessableEntity && weak.json?["detail"]?.array?.first?["loc"] == .array(["body", "new_password"]))
+        let sameAsName = service.confirmReset(token, user.username.prefix(1).uppercased() + user.username.dropFirst())
+        #expect(sameAsName.status == .unprocessableEntity && sameAsName.text.contains("same as the username"))
+        let mismatch = service.confirmReset(token, Self.newPassword, confirmation: "Other123456")
+        #expect(mismatch.status == .unprocessableEntity && mismatch.text.contains("Passwords do not match"))
+        #expect(service.requestReset("not-an-address").status == .unprocessableEntity)
+        #expect(service.confirmReset(token, Self.newPassword).status == .ok)
+    }
+
+    /// Up to the point of queuing, an unknown, inactive or over-the-limit address gets the same work as one that is
+    /// sent a link: the same prepared statements, each run as often (read from PostgreSQL's own counters for the
+    /// worker's connection), no bcrypt either way (no password is involved); then the same status, headers and body. What differs comes
+    /// after: the mail and its event, two inserts on the same transaction. (No timing is measured: on a loaded
+    /// machine that would only be noise.)
+    @Test func everyAddressGetsTheSameAnswerAfterTheSameStatements() throws {
+        let service = try TestService()
+        let user = try service.register()
+        let inactive = try service.register()
+        try service.database.query("UPDATE users SET is_active = false WHERE id = $1", [inactive.id])
+        let database = service.application.services.database
+        func executions() throws -> [String: Int] {
+            try database.withConnection { connection in
+                var counts: [String: Int] = [:]
+                for row in try connection.query("SELECT name, generic_plans + custom_plans FROM pg_prepared_statements").rows {
+                    counts[try row.requiredString(0)] = try row.int(1)
+                }
+                return counts
+            }
+        }
+        func request(_ email: String) throws -> (TestResponse, [String: Int]) {
+            let before = try executions()
+            let response = service.requestReset(email)
+            var work: [String: Int] = [:]
+            for (name, count) in try executions() where count != before[name] { work[name] = count - (before[name] ?? 0) }
+            return (response, work)
+        }
+        _ = try request("warm-up@example.com")  // statements are prepared on first use
+        let (sent, sentWork) = try request(user.email)
+        #expect(sentWork == ["password_reset_lock_account": 1, "password_reset_issue": 1])
+        for other in ["nobody@example.com", inactive.email] {
+            let (answer, work) = try request(other)
+            #expect(work == sentWork, "\(other)")
+            #expect(answer.status == sent.status && answer.text == sent.text && answer.headers.map(\.0) == sent.headers.map(\.0))
+            #expect(answer.headers.map(\.1) == sent.headers.map(\.1))
+        }
+        for _ in 0..<2 { service.requestReset(user.email) }
+        let (overLimit, overLimitWork) = try request(user.email)
+        #expect(overLimitWork == sentWork && overLimit.text == sent.text && overLimit.status == .accepted)
+        #expect(try service.count("SELECT count(*) FROM mail_outbox WHERE kind = 'password_reset'") == 3)
+        #expect(try service.count("SELECT count(*) FROM password_resets") == 3)
+        #expect(try service.mailCount(to: inactive.email, .passwordReset) == 0)
+    }
+
+    @Test func beyondTheHourlyLimitNoMailNoTokenAndTheLastLinkStillWorks() throws {
+        let service = try TestService()
+        let user = try service.register()
+        for _ in 0..<3 { #expect(service.requestReset(user.email).text == Self.requested) }
+        let third = try service.mailedToken(to: user.email, .passwordReset)
+        #expect(service.requestReset(user.email).text == Self.requested)
+        #expect(try service.mailCount(to: user.email, .passwordReset) == 3)
+        #expect(try service.count("SELECT count(*) FROM password_resets WHERE user_id = $1", [user.id]) == 3)
+        #expect(try service.eventTypes(user).filter { $0 == "password_reset_requested" }.count == 3)
+        #expect(try service.mailedToken(to: user.email, .passwordReset) == third)
+        // An hour later the address may ask again.
+        try service.shift("password_resets", ["created_at"], by: 3600)
+        service.requestReset(user.email)
+        #expect(try service.mailCount(to: user.email, .passwordReset) == 4)
+        let fourth = try service.mailedToken(to: user.email, .passwordReset)
+        #expect(service.confirmReset(third, Self.newPassword).text == invalidToken)  // superseded by the newer one
+        #expect(service.confirmReset(fourth, Self.newPassword).status == .ok)
+    }
+
+    @Test func requestsRacingForTheLastPlaceUnderTheLimitIssueOneToken() throws {
+        let service = try TestService()
+        let user = try service.register()
+        for _ in 0..<2 { service.requestReset(user.email) }
+        try service.database.query("BEGIN")
+        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let racers = try (0..<2).map { _ in
+            try SecondWorker(service.configuration, TestService.httpRequest(
+                "POST", "/api/v1/auth/password-reset-request", json: .object([("email", .string(user.email))])))
+        }
+        try service.waitForWaiter("two reset requests", waiters: 2)
+        try service.database.query("COMMIT")
+        #expect(try racers.map { try $0.response().text } == [Self.requested, Self.requested])
+        #expect(try service.count("SELECT count(*) FROM password_resets WHERE user_id = $1", [user.id]) == 3)
+        #expect(try service.count("SELECT count(*) FROM password_resets WHERE user_id = $1 AND revoked_at IS NULL", [user.id]) == 1)
+    }
+
+    @Test func twoConfirmationsOfOneTokenCannotBothWin() throws {
+        let service = try TestService()
+        let user = try service.register()
+        service.requestReset(user.email)
+        let token = try service.mailedToken(to: user.email, .passwordReset)
+        try service.database.query("BEGIN")
+        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let confirmations = try ["FirstNewPass123", "SecondNewPass456"].map { password in
+            try SecondWorker(service.configuration, TestService.httpRequest(
+                "POST", "/api/v1/auth/password-reset-confirm", json: TestService.resetConfirmation(token, password)))
+        }
+        try service.waitForWaiter("two confirmations", waiters: 2)  // both found the token valid and hashed a password
+        try service.database.query("COMMIT")
+        let answers = try confirmations.map { try $0.response() }
+        #expect(answers.map(\.status.code).sorted() == [200, 400])
+        let winner = answers[0].status == .ok ? "FirstNewPass123" : "SecondNewPass456"
+        _ = try service.login(user.email, winner)
+        #expect(try service.eventTypes(user).filter { $0 == "password_reset" }.count == 1)
+        #expect(try service.mailCount(to: user.email, .passwordChanged) == 1)
+    }
+
+    @Test func changePasswordSendsTheNoticeAndEndsResetLinks() throws {
+        let service = try TestService()
+        let (user, tokens) = try service.newUser()
+        service.requestReset(user.email)
+        let token = try service.mailedToken(to: user.email, .passwordReset)
+        #expect(service.changePassword(tokens, current: TestService.password, new: Self.newPassword).status == .ok)
+        #expect(try service.mailCount(to: user.email, .passwordChanged) == 1)
+        #expect(service.confirmReset(token, "ThirdNewPass789").text == invalidToken)
+        // A change that fails queues nothing.
+        #expect(service.changePassword(tokens, current: "WrongPass123", new: "ThirdNewPass789").status == .badRequest)
+        #expect(try service.mailCount(to: user.email, .passwordChanged) == 1)
+    }
+}
+
+/// `user-service cleanup` and the mail flows' tokens: spent ones go after the retention, live ones stay.
+@Suite struct MailTokenCleanupTests {
+    @Test func cleanupRemovesOnlyTokensSpentLongerAgoThanTheRetention() throws {
+        let service = try TestService()
+        let (old, fresh) = (try service.register(), try service.register())
+        for user in [old, fresh] { service.requestReset(user.email) }
+        try service.database.query("UPDATE password_resets SET used_at = now() - interval '31 days' WHERE user_id = $1", [old.id])
+        try service.database.query("UPDATE email_verifications SET expires_at = now() - interval '31 days' WHERE user_id = $1", [old.id])
+        try service.database.query("UPDATE email_verifications SET revoked_at = now() - interval '29 days' WHERE user_id = $1", [fresh.id])
+        let report = try Cleanup(connection: service.database, configuration: service.configuration).run()
+        #expect(report.mailTokens == 2 && report.description.contains(", 2 reset and verification tokens, "))
+        #expect(try service.count("SELECT count(*) FROM password_resets WHERE user_id = $1", [fresh.id]) == 1)
+        #expect(try service.count("SELECT count(*) FROM email_verifications WHERE user_id = $1", [fresh.id]) == 1)
+        #expect(try service.count("SELECT count(*) FROM password_resets") + service.count("SELECT count(*) FROM email_verifications") == 2)
+    }
+}
