@@ -4,11 +4,18 @@ with the new address's link, and a registration that rolls back, which queues no
 refusals are tested at the `Application` level (EmailVerificationTests)."""
 import uuid
 
+import pytest
 import requests
 
 from auth_helpers import PASSWORD, bearer, login, new_user, register
 from conftest import psql
-from mail_tokens import mail_count, token_from_latest_mail
+from mail_tokens import delivered_mail, mail_count, make_mail_server, make_mailer, token_from_latest_mail  # noqa: F401
+
+@pytest.fixture(autouse=True)
+def mail_delivered(stack, delivered_mail):
+    """The shared stack's mail goes through the real mailer to a real SMTP server, where the tests read it."""
+    delivered_mail(stack)
+
 
 INVALID = {"detail": "Invalid or expired token"}
 
@@ -37,8 +44,8 @@ def test_the_registration_link_verifies_the_address_and_a_verified_account_gets_
     assert mail_count(stack, user["email"], "email_verification") == 2
 
 
-def test_require_verified_email_refuses_an_unverified_login_after_the_right_password(make_stack, http):
-    s = make_stack(name="verified", workers=1, env={"REQUIRE_VERIFIED_EMAIL": "true"})
+def test_require_verified_email_refuses_an_unverified_login_after_the_right_password(make_stack, http, delivered_mail):
+    s = delivered_mail(make_stack(name="verified", workers=1, env={"REQUIRE_VERIFIED_EMAIL": "true"}))
     user = register(http, s)
     refused = requests.post(s.url("/api/v1/auth/login"), json={"email": user["email"], "password": PASSWORD})
     assert refused.status_code == 403 and refused.json() == {"detail": "Email not verified"}

@@ -6,11 +6,18 @@ the limit's race are tested at the `Application` level (PasswordResetTests)."""
 import concurrent.futures
 import uuid
 
+import pytest
 import requests
 
 from auth_helpers import PASSWORD, login, register
 from conftest import HeldTransaction, psql, wait_for
-from mail_tokens import mail_count, token_from_latest_mail
+from mail_tokens import delivered_mail, mail_count, make_mail_server, make_mailer, token_from_latest_mail  # noqa: F401
+
+@pytest.fixture(autouse=True)
+def mail_delivered(stack, delivered_mail):
+    """The shared stack's mail goes through the real mailer to a real SMTP server, where the tests read it."""
+    delivered_mail(stack)
+
 
 NEW_PASSWORD = "EvenBetterPass456"
 REQUESTED = {"message": "If the address is registered, a reset link has been sent"}
