@@ -35,7 +35,7 @@ enum Routes {
         Route(.post, "/api/v1/auth/password-reset-confirm", "Set a new password with a reset link's token; every session is revoked",
               tag: .auth, .init(workers: .password, rateGroup: .strict, errors: [.badRequest])) { $0.passwordReset.confirm },
         Route(.post, "/api/v1/auth/verify-email-request", "Mail a fresh verification link to the account's address", tag: .auth,
-              .init(status: .accepted, rateGroup: .strict, errors: [.conflict])) { $0.email.request },
+              .init(status: .accepted, rateGroup: .strict, errors: [.conflict, .tooManyRequests])) { $0.email.request },
         Route(.post, "/api/v1/auth/verify-email", "Verify the address (or confirm a new one) with a verification link's token",
               tag: .auth, .init(rateGroup: .strict, errors: [.badRequest, .conflict])) { $0.email.verify },
         Route(.post, "/api/v1/auth/change-email", "Ask to change the address: a link to the new one, a notice to the old one",

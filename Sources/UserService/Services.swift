@@ -26,6 +26,9 @@ final class Services {
     let keySetTag: String
     let passwordResets: PasswordResetRepository
     let emailVerifications: EmailVerificationRepository
+    /// The per-account limits of the routes that mail a link on demand.
+    let verificationRequests: AccountWindowLimit
+    let addressChangeRequests: AccountWindowLimit
     /// Swagger UI's and ReDoc's files; nil when `DOCS_ENABLED` is false.
     let docsAssets: DocsAssets?
     /// The router's table, set once it is built (for `/metrics` labels).
@@ -55,6 +58,10 @@ final class Services {
         passwordResets = PasswordResetRepository(database: database, events: events, lifetimeMinutes: configuration.passwordResetExpireMinutes,
                                                  maxPerHour: configuration.passwordResetMaxPerHour)
         emailVerifications = EmailVerificationRepository(database: database, events: events, lifetimeHours: configuration.emailVerificationExpireHours)
+        verificationRequests = AccountWindowLimit(database: database, counter: AccountWindowLimit.verificationRequests,
+                                                  limit: configuration.verifyEmailMaxPerHour)
+        addressChangeRequests = AccountWindowLimit(database: database, counter: AccountWindowLimit.addressChangeRequests,
+                                                   limit: configuration.changeEmailMaxPerHour)
         authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

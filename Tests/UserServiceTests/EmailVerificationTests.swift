@@ -165,4 +165,86 @@ import Testing
         #expect(try service.count("SELECT count(*) FROM email_verifications WHERE replaces_email IS NOT NULL") == 0)
         #expect(try service.mailCount(to: user.email, .emailChangeNotice) == 0)
     }
+
+    /// With `REQUIRE_VERIFIED_EMAIL`, an account whose verification link expired cannot log in, so cannot ask for a
+    /// new link: a reset through the mailbox is its way back, and verifies the address.
+    @Test func aResetVerifiesTheAddressSoAnAccountWhoseLinkExpiredCanComeBack() throws {
+        let service = try TestService(["REQUIRE_VERIFIED_EMAIL": "true"])
+        let user = try service.register()
+        try service.shift("email_verifications", ["expires_at"], by: 49 * 3600)
+        #expect(service.loginResponse(user.email).text == #"{"detail":"Email not verified"}"#)
+        service.requestReset(user.email)
+        #expect(service.confirmReset(try service.mailedToken(to: user.email, .passwordReset), "RecoveredPass123").status == .ok)
+        #expect(try service.value("SELECT is_verified::text FROM users WHERE id = $1", [user.id]) == "true")
+        #expect(service.me(try service.login(user.email, "RecoveredPass123")).json?["is_verified"] == true)
+    }
+
+    /// `verify-email-request` mails the account's own address, at most `VERIFY_EMAIL_MAX_PER_HOUR` times an hour.
+    @Test func verificationMailsOnRequestAreLimitedPerAccount() throws {
+        let service = try TestService(["VERIFY_EMAIL_MAX_PER_HOUR": "2"])
+        let (user, tokens) = try service.newUser()
+        let (other, otherTokens) = try service.newUser()
+        func ask(_ tokens: TestService.Tokens) -> TestResponse {
+            service.request("POST", "/api/v1/auth/verify-email-request", token: tokens.access)
+        }
+        for _ in 0..<2 { #expect(ask(tokens).status == .accepted) }
+        let refused = ask(tokens)
+        #expect(refused.status == .tooManyRequests && refused.detail == "Too many verification emails. Try again later.")
+        #expect((1...3600).contains(Int(refused.header("Retry-After") ?? "") ?? 0))
+        #expect(try service.mailCount(to: user.email, .emailVerification) == 3)  // the registration's, then two
+        #expect(ask(otherTokens).status == .accepted)
+        #expect(try service.mailCount(to: other.email, .emailVerification) == 2)
+        try service.shift("mail_link_requests", ["window_started_at"], by: 3600)
+        #expect(ask(tokens).status == .accepted)
+    }
+
+    /// `change-email` at most `CHANGE_EMAIL_MAX_PER_HOUR` times an hour per account, every attempt counted before the
+    /// password is checked; its own count, apart from `verify-email-request`'s.
+    @Test func addressChangesAreLimitedPerAccount() throws {
+        let service = try TestService(["CHANGE_EMAIL_MAX_PER_HOUR": "3", "VERIFY_EMAIL_MAX_PER_HOUR": "1"])
+        let (user, tokens) = try service.newUser()
+        #expect(service.changeEmail(tokens, to: "victim@example.com", password: "WrongPass123").status == .badRequest)
+        for _ in 0..<2 { #expect(service.changeEmail(tokens, to: "victim@example.com").status == .accepted) }
+        let refused = service.changeEmail(tokens, to: "victim@example.com")
+        #expect(refused.status == .tooManyRequests && refused.detail == "Too many email changes. Try again later.")
+        #expect((1...3600).contains(Int(refused.header("Retry-After") ?? "") ?? 0))
+        #expect(try service.mailCount(to: "victim@example.com", .emailVerification) == 2)
+        #expect(try service.mailCount(to: user.email, .emailChangeNotice) == 2)
+        #expect(service.request("POST", "/api/v1/auth/verify-email-request", token: tokens.access).status == .accepted)
+        try service.shift("mail_link_requests", ["window_started_at"], by: 3600)
+        #expect(service.changeEmail(tokens, to: "victim@example.com").status == .accepted)
+    }
+
+    /// A confirmation of a pending change and a newer change asked for at once (the test holds the account's row):
+    /// whichever goes first, exactly one change is left pending — the newer one, from the address the account has —
+    /// and the confirmation took effect only if it went first.
+    @Test func aConfirmationRacingANewChangeOfAddress() throws {
+        let service = try TestService()
+        let (user, tokens) = try service.newUser()
+        #expect(service.changeEmail(tokens, to: "first@example.com").status == .accepted)
+        let first = try service.mailedToken(to: "first@example.com", .emailVerification)
+        try service.database.query("BEGIN")
+        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let verify = try SecondWorker(service.configuration, TestService.httpRequest(
+            "POST", "/api/v1/auth/verify-email", json: .object([("token", .string(first))])))
+        let change = try SecondWorker(service.configuration, TestService.httpRequest(
+            "POST", "/api/v1/auth/change-email", json: .object([("new_email", "second@example.com"), ("password", .string(TestService.password))]),
+            token: tokens.access))
+        try service.waitForWaiter("the confirmation and the change", waiters: 2)
+        try service.database.query("COMMIT")
+        let (verified, changed) = (try verify.response(), try change.response())
+        #expect(changed.status == .accepted)
+        let address = try #require(try service.value("SELECT email FROM users WHERE id = $1", [user.id]))
+        if verified.status == .ok {
+            #expect(address == "first@example.com")
+        } else {
+            #expect(verified.text == invalidToken && address == user.email)
+        }
+        #expect(try service.value("""
+            SELECT string_agg(email || ' replacing ' || replaces_email, ', ') FROM email_verifications
+            WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL AND replaces_email IS NOT NULL
+            """, [user.id]) == "second@example.com replacing \(address)")
+        #expect(service.verifyEmail(try service.mailedToken(to: "second@example.com", .emailVerification)).status == .ok)
+        #expect(service.me(tokens).json?["email"]?.string == "second@example.com")
+    }
 }

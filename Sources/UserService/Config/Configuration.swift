@@ -50,8 +50,12 @@ public struct Configuration: Sendable {
     public var passwordResetExpireMinutes: Int
     /// How long an email-verification link works.
     public var emailVerificationExpireHours: Int
-    /// Reset mails per address per hour; beyond it the same answer, and no mail.
+    /// Reset requests per address per hour; beyond it the same answer, and no mail.
     public var passwordResetMaxPerHour: Int
+    /// `verify-email-request`s per account per hour; beyond it 429.
+    public var verifyEmailMaxPerHour: Int
+    /// `change-email` requests per account per hour; beyond it 429.
+    public var changeEmailMaxPerHour: Int
     /// Whether registration sends a verification mail.
     public var emailVerificationOnRegister: Bool
     /// Whether login refuses an account whose address is not verified (403, after the right password).
@@ -117,6 +121,8 @@ public struct Configuration: Sendable {
             passwordResetExpireMinutes: try reader.integer("PASSWORD_RESET_EXPIRE_MINUTES", default: 60, range: 5...1440),
             emailVerificationExpireHours: try reader.integer("EMAIL_VERIFICATION_EXPIRE_HOURS", default: 48, range: 1...720),
             passwordResetMaxPerHour: try reader.integer("PASSWORD_RESET_MAX_PER_HOUR", default: 3, range: 1...100),
+            verifyEmailMaxPerHour: try reader.integer("VERIFY_EMAIL_MAX_PER_HOUR", default: 3, range: 1...100),
+            changeEmailMaxPerHour: try reader.integer("CHANGE_EMAIL_MAX_PER_HOUR", default: 5, range: 1...100),
             emailVerificationOnRegister: try reader.boolean("EMAIL_VERIFICATION_ON_REGISTER", default: true),
             requireVerifiedEmail: try reader.boolean("REQUIRE_VERIFIED_EMAIL", default: false),
             mail: try MailSettings.load(reader))

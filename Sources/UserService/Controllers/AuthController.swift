@@ -103,7 +103,8 @@ struct AuthController {
 
     func logoutAll(_ caller: Caller, _ context: RequestContext) throws -> LogoutAllResponse {
         let count = try services.sessions.revoke(userID: caller.user.id, .all,
-                                                 event: SecurityEvent(.logoutAll, userID: caller.user.id, request: context.request))
+                                                 event: SecurityEvent(.logoutAll, userID: caller.user.id, request: context.request),
+                                                 endingLinks: .sessionsRevoked)
         return LogoutAllResponse(sessionsRevoked: count)
     }
 

@@ -8,10 +8,18 @@ struct EmailController {
 
     static let alreadyVerified = APIError(.conflict, "Email already verified")
 
+    /// Over a per-account limit of a route that mails a link (`VERIFY_EMAIL_MAX_PER_HOUR`, `CHANGE_EMAIL_MAX_PER_HOUR`).
+    static func tooManyMails(_ what: String, retryAfter: Int) -> APIError {
+        APIError(.tooManyRequests, "Too many \(what). Try again later.", headers: [("Retry-After", String(retryAfter))])
+    }
+
     // MARK: POST /verify-email-request
 
     func request(_ caller: Caller, _ context: RequestContext) throws -> Message {
         if caller.user.isVerified { throw Self.alreadyVerified }
+        if let wait = try services.verificationRequests.count(userID: caller.user.id) {
+            throw Self.tooManyMails("verification emails", retryAfter: wait)
+        }
         switch try services.emailVerifications.request(userID: caller.user.id) {
         case .sent: return Message("Verification email sent")
         case .alreadyVerified: throw Self.alreadyVerified
@@ -31,10 +39,15 @@ struct EmailController {
 
     // MARK: POST /change-email
 
-    /// Nothing changes on the account here: the new address is taken only when its link is followed.
+    /// Nothing changes on the account here: the new address is taken only when its link is followed. Every attempt
+    /// is counted against the account's limit before the password is checked (each costs a bcrypt computation and
+    /// may mail two addresses), successes included.
     func change(_ caller: Caller, _ context: RequestContext, _ body: ChangeEmailRequest) throws -> Message {
         if body.newEmail == caller.user.email {
             throw ValidationError(field: "new_email", message: "Value error, New email must differ from the current one")
+        }
+        if let wait = try services.addressChangeRequests.count(userID: caller.user.id) {
+            throw Self.tooManyMails("email changes", retryAfter: wait)
         }
         let hash = try services.confirmPassword(body.password, of: caller)
         switch try services.emailVerifications.requestChange(

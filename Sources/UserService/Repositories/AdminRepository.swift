@@ -211,8 +211,8 @@ struct AdminRepository {
         let sessionsRevoked: Int
     }
 
-    /// Applies `action` to the user, revoking every session and refresh token at once when it deactivates, and
-    /// records its event — in one transaction, and only when something changes (repeating an action is answered
+    /// Applies `action` to the user, revoking every session and refresh token and ending every mailed link
+    /// (`OutstandingLinks`) at once when it deactivates, and records its event — in one transaction, and only when something changes (repeating an action is answered
     /// the same and records nothing more). Nil when there is no such user. Throws `LastAdministrator` (deactivate,
     /// demote) or `NotPremium` (end premium).
     func apply(_ action: Action, userID: String, actor: Actor) throws -> Outcome? {
@@ -241,7 +241,10 @@ struct AdminRepository {
             guard let after else { return Outcome(user: before, changed: false, sessionsRevoked: 0) }
             // The user's row is locked above: users first, then sessions, as every writer of sessions takes them.
             var revoked = 0
-            if case .deactivate = action { revoked = try sessions.revoke(userID: userID, .all, on: connection) }
+            if case .deactivate = action {
+                revoked = try sessions.revoke(userID: userID, .all, on: connection)
+                try OutstandingLinks.end(after: .deactivated, userID: userID, on: connection)
+            }
             try events.record(event, on: connection)
             return Outcome(user: after, changed: true, sessionsRevoked: revoked)
         }
@@ -249,14 +252,16 @@ struct AdminRepository {
         return outcome
     }
 
-    /// Revokes every live session of the user and their refresh tokens, recording the event when any was live, in
-    /// one transaction. How many were live; nil when there is no such user.
+    /// Revokes every live session of the user and their refresh tokens and ends its pending changes of address
+    /// (`OutstandingLinks`), recording the event when any session was live, in one transaction. How many were
+    /// live; nil when there is no such user.
     func revokeSessions(userID: String, actor: Actor) throws -> Int? {
         let event = actor.event(.adminSessionsRevoked, userID: userID)
         let count = try database.transaction { connection -> Int? in
             try Self.lockAdministrators(actorID: actor.id, protecting: nil, on: connection)
             guard try connection.query(SessionRepository.lockUser, [userID]).first != nil else { return nil }
             let count = try sessions.revoke(userID: userID, .all, on: connection)
+            try OutstandingLinks.end(after: .sessionsRevoked, userID: userID, on: connection)
             if count > 0 { try events.record(event, on: connection) }
             return count
         }

@@ -6,7 +6,7 @@ public struct Cleanup {
     public struct Report: Equatable {
         public var sessions = 0
         public var refreshTokens = 0
-        /// Login throttle counters and ended per-account windows (change-password, directory requests).
+        /// Login throttle counters and ended windows of the per-account and per-address limits (`AccountWindowLimit`).
         public var throttleCounters = 0
         public var securityEvents = 0
         /// Sent, given-up and dropped mail (`MAIL_RETENTION_DAYS`).
@@ -57,7 +57,7 @@ public struct Cleanup {
             LIMIT $1 FOR UPDATE SKIP LOCKED)
         """
     /// Tokens (refresh, reset, verification) used, revoked or expired longer ago than the retention. `table` is
-    /// this file's constant, never input. (The reset limit counts the last hour's rows: the retention is at least a day.)
+    /// this file's constant, never input.
     static func spentTokens(_ table: String) -> String {
         """
         DELETE FROM \(table) WHERE id IN (
@@ -73,7 +73,7 @@ public struct Cleanup {
         report.refreshTokens = try deleteInBatches(Self.refreshTokens, age: configuration.cleanupRetentionDays)
         report.sessions = try deleteInBatches(Self.sessions, age: configuration.cleanupRetentionDays)
         report.throttleCounters = try deleteInBatches(Self.throttleCounters, age: configuration.loginThrottleWindowSeconds)
-            + [AccountWindowLimit.passwordChanges, AccountWindowLimit.directoryRequests].reduce(0) { removed, counter in
+            + AccountWindowLimit.all.reduce(0) { removed, counter in
                 removed + (try deleteInBatches(counter.endedWindows, age: counter.windowSeconds))
             }
         report.securityEvents = try deleteInBatches(Self.securityEvents, age: configuration.securityEventRetentionDays)

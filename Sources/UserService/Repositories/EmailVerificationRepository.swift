@@ -100,9 +100,6 @@ struct EmailVerificationRepository {
     static let moveAddress = PreparedStatement("email_change_move_address", """
         UPDATE users SET email = $2, is_verified = true, updated_at = now() WHERE id = $1
         """)
-    static let revokeUnused = PreparedStatement("email_verification_revoke_unused", """
-        UPDATE email_verifications SET revoked_at = now() WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL
-        """)
 
     enum VerifyOutcome {
         case verified
@@ -128,8 +125,7 @@ struct EmailVerificationRepository {
                 outcome = .verified
             } else {
                 try connection.query(Self.moveAddress, [userID, address])
-                try connection.query(Self.revokeUnused, [userID])
-                try PasswordResetRepository.endOutstanding(userID: userID, on: connection)
+                try OutstandingLinks.end(after: .addressChanged, userID: userID, on: connection)
                 outcome = .changed
             }
             let recorded = event(userID, outcome == .changed ? .emailChanged : .emailVerified)

@@ -1,3 +1,4 @@
+import Crypto
 import Postgres
 
 /// The SQL for password-reset tokens (`password_resets`, migration 0017): issuing one with its mail, and spending
@@ -8,17 +9,17 @@ struct PasswordResetRepository {
     let lifetimeMinutes: Int
     let maxPerHour: Int
 
-    /// The active account of an address, its row locked: reset requests for one account take turns, so the count
-    /// in `issue` sees every earlier one.
+    /// The active account of an address, its row locked: a deactivation, a deletion or a password change of the
+    /// account waits for the request (or the request for it), so no link is issued to an account that has just
+    /// stopped being active. Taken after the address's counter row, which no other transaction locks: no cycle.
     static let lockAccount = PreparedStatement("password_reset_lock_account", """
         SELECT id, email FROM users WHERE lower(email) = $1 AND is_active FOR NO KEY UPDATE
         """)
-    /// A token for account `$1` unless it had `$3` in the last hour; its earlier unused ones end. With `$1` NULL
-    /// (no such active account) the same statement runs and issues nothing.
+    /// A token for account `$1` when `$3` (the address is under its limit); its earlier unused ones end. With `$1`
+    /// NULL (no such active account) or `$3` false the same statement runs and issues nothing.
     static let issue = PreparedStatement("password_reset_issue", """
         WITH allowed AS (
-            SELECT $1::uuid AS user_id WHERE $1::uuid IS NOT NULL AND (
-                SELECT count(*) FROM password_resets WHERE user_id = $1::uuid AND created_at > now() - interval '1 hour') < $3
+            SELECT $1::uuid AS user_id WHERE $1::uuid IS NOT NULL AND $3::boolean
         ), superseded AS (
             UPDATE password_resets SET revoked_at = now()
             WHERE user_id IN (SELECT user_id FROM allowed) AND used_at IS NULL AND revoked_at IS NULL
@@ -28,16 +29,22 @@ struct PasswordResetRepository {
         RETURNING expires_at
         """)
 
-    /// A reset request for `email`, answered the same whatever happens here: for an unknown or inactive address,
-    /// and over the limit, the same token is made and the same two statements run in the same transaction; only
-    /// then, for a token actually issued, is the mail queued and the event (made by `event` for the account)
+    /// A reset request for `email`, answered the same whatever happens here. Every request first counts itself
+    /// against the address (`AccountWindowLimit.passwordResetRequests`, keyed by the address's SHA-256): a write in
+    /// every case — a known or unknown address, an inactive account, over the limit or not — so every request's
+    /// transaction has a transaction id and its commit waits for the same WAL flush (a read-only one would answer
+    /// faster and tell that no active account has the address), and the counter's row lock makes requests for one
+    /// address take turns. Then the same token is made and the same two statements run in the same transaction;
+    /// only then, for a token actually issued, is the mail queued and the event (made by `event` for the account)
     /// recorded, in that transaction.
     func request(email: String, event: (_ userID: String) -> SecurityEvent) throws {
         let token = try OpaqueToken.generate()
+        let addressKey = PostgresBytes(try Digest.sha256(Array(email.utf8)))
         let recorded = try database.transaction { connection -> SecurityEvent? in
+            let overLimit = try AccountWindowLimit.passwordResetRequests.count(addressKey, limit: maxPerHour, on: connection) != nil
             let account = try connection.query(Self.lockAccount, [email]).first
             let userID = account?.string(0)
-            let issued = try connection.query(Self.issue, [userID, PostgresBytes(token.hash), maxPerHour, lifetimeMinutes]).first
+            let issued = try connection.query(Self.issue, [userID, PostgresBytes(token.hash), !overLimit, lifetimeMinutes]).first
             guard let userID, let address = account?.string(1), let expiresAt = try issued?.timestamp(0) else { return nil }
             try MailOutbox.enqueue(OutgoingMail(.passwordReset, to: address, userID: userID, token: token.token, expiresAt: expiresAt),
                                    on: connection)
@@ -79,12 +86,15 @@ struct PasswordResetRepository {
         WHERE token_hash = $1 AND user_id = $2 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > now()
         RETURNING id
         """)
+    /// The link reached the account's current address (a change of address ends it), so the address is verified.
     static let setHash = PreparedStatement("password_reset_set_hash", """
-        UPDATE users SET hashed_password = $2, updated_at = now() WHERE id = $1
+        UPDATE users SET hashed_password = $2, is_verified = true, updated_at = now() WHERE id = $1
         """)
 
-    /// Spends `token` of account `userID` on `newHash`, revokes every session of the account, ends its other
-    /// reset links, clears its login throttle, records `event` and queues the "password changed" notice, in one
+    /// Spends `token` of account `userID` on `newHash`, marks the address verified (the link proved the mailbox:
+    /// with `REQUIRE_VERIFIED_EMAIL` a reset is also the way back in for an account whose verification link
+    /// expired), revokes every session of the account, ends its other reset links and pending changes of address,
+    /// clears its login throttle, records `event` and queues the "password changed" notice, in one
     /// transaction (`SessionRepository.replacePassword`). False when the token could not be spent (used, superseded
     /// or expired meanwhile, or the account deactivated).
     func reset(token: String, userID: String, newHash: String, sessions: SessionRepository, event: SecurityEvent) throws -> Bool {
@@ -101,19 +111,10 @@ struct PasswordResetRepository {
     }
 
     /// What every change of a password does besides the change (a reset, `change-password`): ends the account's
-    /// outstanding reset links and queues the notice to its address. On the change's transaction.
+    /// outstanding reset links and pending changes of address (`OutstandingLinks`) and queues the notice to its
+    /// address. On the change's transaction.
     static func passwordChanged(userID: String, email: String, on connection: PostgresConnection) throws {
-        try endOutstanding(userID: userID, on: connection)
+        try OutstandingLinks.end(after: .passwordChanged, userID: userID, on: connection)
         try MailOutbox.enqueue(OutgoingMail(.passwordChanged, to: email, userID: userID), on: connection)
-    }
-
-    static let revokeUnused = PreparedStatement("password_reset_revoke_unused", """
-        UPDATE password_resets SET revoked_at = now() WHERE user_id = $1 AND used_at IS NULL AND revoked_at IS NULL
-        """)
-
-    /// Ends the account's unused reset links (after a password change, or a change of address: a link sent to the
-    /// old address must not work any more).
-    static func endOutstanding(userID: String, on connection: PostgresConnection) throws {
-        try connection.query(Self.revokeUnused, [userID])
     }
 }

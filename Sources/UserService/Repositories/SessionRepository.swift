@@ -106,13 +106,14 @@ struct SessionRepository {
     /// revocations do not wait for each other, only for a login or a password change of the same user.
     static let lockUser = PreparedStatement("user_lock_for_sessions", "SELECT id FROM users WHERE id = $1 FOR SHARE")
 
-    /// Revokes sessions of `userID` and their refresh tokens, recording `event` when any was live, in one
-    /// transaction; returns how many sessions were live.
+    /// Revokes sessions of `userID` and their refresh tokens, recording `event` when any was live, and ends the links
+    /// that `endingLinks` ends (`OutstandingLinks`: logout-all), in one transaction; returns how many sessions were live.
     @discardableResult
-    func revoke(userID: String, _ scope: Scope, event: SecurityEvent) throws -> Int {
+    func revoke(userID: String, _ scope: Scope, event: SecurityEvent, endingLinks: OutstandingLinks.Cause? = nil) throws -> Int {
         let count = try database.transaction { connection in
             try connection.query(Self.lockUser, [userID])
             let count = try revoke(userID: userID, scope, on: connection)
+            if let endingLinks { try OutstandingLinks.end(after: endingLinks, userID: userID, on: connection) }
             if count > 0 { try events.record(event, on: connection) }
             return count
         }
@@ -231,7 +232,8 @@ struct SessionRepository {
     /// The transaction of every password change (change-password, a reset): `claim` sets the hash, having locked the
     /// user's row first, and names the account's address and the sessions to revoke — or nil when what it checked
     /// changed meanwhile (then nothing is written, and the answer is false). Then the sessions are revoked, the
-    /// account's unused reset links ended, the notice queued to its address and `event` recorded.
+    /// account's unused reset links and pending changes of address ended, the notice queued to its address and
+    /// `event` recorded.
     func replacePassword(userID: String, event: SecurityEvent,
                          claim: (PostgresConnection) throws -> (email: String, revoking: Scope)?) throws -> Bool {
         do {
