@@ -45,14 +45,18 @@ import Testing
     @Test func mailFlowSettings() throws {
         let defaults = try Configuration.load(from: minimal, defaultWorkers: 1)
         #expect(defaults.passwordResetExpireMinutes == 60 && defaults.emailVerificationExpireHours == 48)
-        #expect(defaults.passwordResetMaxPerHour == 3)
+        #expect(defaults.passwordResetMaxPerHour == 3 && defaults.verifyEmailMaxPerHour == 3 && defaults.changeEmailMaxPerHour == 5)
         #expect(defaults.emailVerificationOnRegister && !defaults.requireVerifiedEmail)
         var environment = minimal
         environment.merge(["PASSWORD_RESET_EXPIRE_MINUTES": "15", "EMAIL_VERIFICATION_EXPIRE_HOURS": "24", "PASSWORD_RESET_MAX_PER_HOUR": "5",
-                           "EMAIL_VERIFICATION_ON_REGISTER": "off", "REQUIRE_VERIFIED_EMAIL": "yes"]) { $1 }
+                           "EMAIL_VERIFICATION_ON_REGISTER": "off", "REQUIRE_VERIFIED_EMAIL": "yes", "VERIFY_EMAIL_MAX_PER_HOUR": "7",
+                           "CHANGE_EMAIL_MAX_PER_HOUR": "8"]) { $1 }
         let set = try Configuration.load(from: environment, defaultWorkers: 1)
         #expect(set.passwordResetExpireMinutes == 15 && set.emailVerificationExpireHours == 24 && set.passwordResetMaxPerHour == 5)
         #expect(!set.emailVerificationOnRegister && set.requireVerifiedEmail)
+        #expect(set.verifyEmailMaxPerHour == 7 && set.changeEmailMaxPerHour == 8)
+        #expect(refusal("VERIFY_EMAIL_MAX_PER_HOUR", "0")?.variable == "VERIFY_EMAIL_MAX_PER_HOUR")
+        #expect(refusal("CHANGE_EMAIL_MAX_PER_HOUR", "101")?.variable == "CHANGE_EMAIL_MAX_PER_HOUR")
         #expect(refusal("PASSWORD_RESET_MAX_PER_HOUR", "0")?.variable == "PASSWORD_RESET_MAX_PER_HOUR")
         #expect(refusal("REQUIRE_VERIFIED_EMAIL", "maybe")?.variable == "REQUIRE_VERIFIED_EMAIL")
     }

@@ -325,4 +325,19 @@ import Testing
         #expect(try service.count("SELECT count(*) FROM email_verifications WHERE user_id = $1", [fresh.id]) == 1)
         #expect(try service.count("SELECT count(*) FROM password_resets") + service.count("SELECT count(*) FROM email_verifications") == 2)
     }
+
+    /// The mail limits' windows go once they have ended; running windows stay.
+    @Test func cleanupRemovesEndedWindowsOfTheMailLimits() throws {
+        let service = try TestService()
+        let (user, tokens) = try service.newUser()
+        for email in [user.email, "nobody@example.com"] { service.requestReset(email) }
+        #expect(service.request("POST", "/api/v1/auth/verify-email-request", token: tokens.access).status == .accepted)
+        #expect(service.changeEmail(tokens, to: "moved@example.com").status == .accepted)
+        try service.shift("password_reset_requests", ["window_started_at"], by: 3601,
+                          where: "address_hash = sha256(convert_to('\(user.email)', 'UTF8'))")
+        try service.shift("mail_link_requests", ["window_started_at"], by: 3601, where: "purpose = 'verify_email'")
+        _ = try Cleanup(connection: service.database, configuration: service.configuration).run()
+        #expect(try PasswordResetTests.counter(service, user.email) == nil && PasswordResetTests.counter(service, "nobody@example.com") != nil)
+        #expect(try service.value("SELECT string_agg(purpose, ',') FROM mail_link_requests") == "change_email")
+    }
 }
