@@ -22,6 +22,16 @@ extension TestService {
         request("POST", "/api/v1/auth/password-reset-request", json: .object([("email", .string(email))]))
     }
 
+    /// A reset link mailed to `user`, then the account's row locked by a transaction the test's connection opens (a
+    /// race test's `COMMIT` releases it).
+    func resetLinkWithTheAccountHeld(_ user: User) throws -> String {
+        requestReset(user.email)
+        let token = try mailedToken(to: user.email, .passwordReset)
+        try database.query("BEGIN")
+        try database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        return token
+    }
+
     static func resetConfirmation(_ token: String, _ password: String, confirmation: String? = nil) -> JSONValue {
         .object([("token", .string(token)), ("new_password", .string(password)), ("confirm_password", .string(confirmation ?? password))])
     }

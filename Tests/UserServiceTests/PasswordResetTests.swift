@@ -224,10 +224,7 @@ import Testing
     @Test func aConfirmationRacingChangePasswordExactlyOneWins() throws {
         let service = try TestService()
         let (user, tokens) = try service.newUser()
-        service.requestReset(user.email)
-        let token = try service.mailedToken(to: user.email, .passwordReset)
-        try service.database.query("BEGIN")
-        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let token = try service.resetLinkWithTheAccountHeld(user)
         let confirm = try SecondWorker(service.configuration, TestService.httpRequest(
             "POST", "/api/v1/auth/password-reset-confirm", json: TestService.resetConfirmation(token, "ResetPass12345")))
         let change = try SecondWorker(service.configuration, TestService.httpRequest(
@@ -250,10 +247,7 @@ import Testing
     @Test func aConfirmationRacingANewRequestLeavesOneWorkingLink() throws {
         let service = try TestService()
         let user = try service.register()
-        service.requestReset(user.email)
-        let token = try service.mailedToken(to: user.email, .passwordReset)
-        try service.database.query("BEGIN")
-        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let token = try service.resetLinkWithTheAccountHeld(user)
         try service.database.query("""
             SELECT 1 FROM password_reset_requests WHERE address_hash = sha256(convert_to($1, 'UTF8')) FOR UPDATE
             """, [user.email])
@@ -278,10 +272,7 @@ import Testing
     @Test func twoConfirmationsOfOneTokenCannotBothWin() throws {
         let service = try TestService()
         let user = try service.register()
-        service.requestReset(user.email)
-        let token = try service.mailedToken(to: user.email, .passwordReset)
-        try service.database.query("BEGIN")
-        try service.database.query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE", [user.id])
+        let token = try service.resetLinkWithTheAccountHeld(user)
         let confirmations = try ["FirstNewPass123", "SecondNewPass456"].map { password in
             try SecondWorker(service.configuration, TestService.httpRequest(
                 "POST", "/api/v1/auth/password-reset-confirm", json: TestService.resetConfirmation(token, password)))
