@@ -212,8 +212,8 @@ struct AdminRepository {
     }
 
     /// Applies `action` to the user, revoking every session and refresh token and ending every mailed link
-    /// (`OutstandingLinks`) at once when it deactivates, and records its event — in one transaction, and only when something changes (repeating an action is answered
-    /// the same and records nothing more). Nil when there is no such user. Throws `LastAdministrator` (deactivate,
+    /// (`OutstandingLinks`) at once when it deactivates, and records its event — in one transaction, and only when
+    /// something changes (repeating an action is answered the same and records nothing more). Nil when there is no such user. Throws `LastAdministrator` (deactivate,
     /// demote) or `NotPremium` (end premium).
     func apply(_ action: Action, userID: String, actor: Actor) throws -> Outcome? {
         let event = actor.event(action.eventKind, userID: userID)

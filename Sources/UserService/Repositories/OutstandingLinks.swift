@@ -5,12 +5,12 @@ import Postgres
 /// them a change to the account ends is decided here, and nowhere else; each change calls `end` on its own
 /// transaction, after it locked the account's row (users first, the order every writer of an account's rows takes):
 ///
-/// | the change (`Cause`)                                          | reset links | verification | change of address |
-/// |---------------------------------------------------------------|-------------|--------------|-------------------|
-/// | a password changed or reset                                   | ended       | kept         | ended             |
-/// | every session revoked (logout-all, an administrator's revoke-sessions) | kept | kept      | ended             |
-/// | the account deactivated (administration API or command line)  | ended       | ended        | ended             |
-/// | the address changed (a change of address confirmed)           | ended       | ended        | ended             |
+/// | the change (`Cause`)                                                 | reset links | verification | change of address |
+/// |----------------------------------------------------------------------|-------------|--------------|-------------------|
+/// | a password changed or reset                                          | ended       | kept         | ended             |
+/// | every session revoked (logout-all, revoke-sessions)                  | kept        | kept         | ended             |
+/// | the account deactivated (administration API or command line)         | ended       | ended        | ended             |
+/// | the address changed (a change of address confirmed)                  | ended       | ended        | ended             |
 ///
 /// A change of address ends with the sessions because whoever asked for it held a session and the password: once
 /// the owner has reset the password or logged out everywhere, a link mailed to the thief's address must not move

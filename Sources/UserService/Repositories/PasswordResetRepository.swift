@@ -11,7 +11,10 @@ struct PasswordResetRepository {
 
     /// The active account of an address, its row locked: a deactivation, a deletion or a password change of the
     /// account waits for the request (or the request for it), so no link is issued to an account that has just
-    /// stopped being active. Taken after the address's counter row, which no other transaction locks: no cycle.
+    /// stopped being active. Lock order: the address's counter row, then this row, then the account's reset links.
+    /// Every other writer of the account (confirm, change-password, change-email, verify-email, the administrators'
+    /// actions) takes the account's row first and never waits for a counter row, so none can wait in a cycle with
+    /// a request.
     static let lockAccount = PreparedStatement("password_reset_lock_account", """
         SELECT id, email FROM users WHERE lower(email) = $1 AND is_active FOR NO KEY UPDATE
         """)
