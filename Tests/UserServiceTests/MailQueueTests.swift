@@ -74,7 +74,7 @@ import Testing
     @Test func aFailedAttemptIsRetriedLaterThenGivenUp() throws {
         try queue(1)
         let mail = try #require(try lease().first)
-        try MailQueue.markFailed(database, id: mail.id, error: "Failed to connect to relay", retryAfterSeconds: 5)
+        try MailQueue.markFailed(database, mail, error: "Failed to connect to relay", retryAfterSeconds: 5, rejected: false)
         #expect(try service.value("""
             SELECT concat_ws('|', attempts, last_error, leased_until IS NULL, failed_at IS NULL, variables ->> 'token',
                              next_attempt_at BETWEEN now() + interval '4 seconds' AND now() + interval '6 seconds')
@@ -84,7 +84,7 @@ import Testing
         try service.shift("mail_outbox", ["next_attempt_at"], by: 10)
         let again = try #require(try lease().first)
         #expect(again.attempts == 2)
-        try MailQueue.markFailed(database, id: again.id, error: "still down", retryAfterSeconds: nil)
+        try MailQueue.markFailed(database, again, error: "still down", retryAfterSeconds: nil, rejected: false)
         #expect(try service.value("SELECT concat_ws('|', attempts, last_error, failed_at IS NOT NULL, variables::text) FROM mail_outbox")
                 == "2|still down|t|{}")
         #expect(try counters() == [0, 2, 1, 0])
@@ -115,6 +115,38 @@ import Testing
         #expect(try lease().count == 1)
     }
 
+    /// A mailer that lost the database writes its failed mark late: by then the lease may have run out and passed to
+    /// another mailer, which is sending the mail. The late mark must not end that lease (and reschedule the mail
+    /// for a third mailer to send at the same time); a late sent mark is written whatever the lease.
+    @Test func aLateFailedMarkLeavesAnotherMailersLeaseAlone() throws {
+        try queue(1)
+        let mine = try #require(try lease().first)
+        try service.shift("mail_outbox", ["leased_until"], by: 3600)
+        let theirs = try #require(try lease(try otherConnection()).first)
+        try MailQueue.markFailed(database, mine, error: "late", retryAfterSeconds: 5, rejected: true)
+        #expect(try service.value("""
+            SELECT concat_ws('|', attempts, leased_until = '\(theirs.leasedUntil)'::timestamptz, last_error IS NULL, rejections,
+                             next_attempt_at <= now())
+            FROM mail_outbox
+            """) == "2|t|t|0|t")
+        #expect(try counters() == [0, 0, 0, 0])
+        try MailQueue.markSent(database, id: mine.id)
+        #expect(try service.value("SELECT concat_ws('|', sent_at IS NOT NULL, leased_until IS NULL) FROM mail_outbox") == "t|t")
+    }
+
+    @Test func permanentRefusalsAreCounted() throws {
+        try queue(1)
+        let first = try #require(try lease().first)
+        #expect(first.rejections == 0)
+        try MailQueue.markFailed(database, first, error: "Weird server reply (SMTP reply 554)", retryAfterSeconds: 5, rejected: true)
+        try service.shift("mail_outbox", ["next_attempt_at"], by: 10)
+        let second = try #require(try lease().first)
+        #expect(second.rejections == 1)
+        try MailQueue.markFailed(database, second, error: "Failed to connect", retryAfterSeconds: 5, rejected: false)
+        try service.shift("mail_outbox", ["next_attempt_at"], by: 10)
+        #expect(try lease().first?.rejections == 1)
+    }
+
     @Test func pendingMailPastItsExpiryIsDroppedNotLeased() throws {
         try queue(2, expiresInSeconds: -1)
         try queue(1, .passwordChanged, token: nil, expiresInSeconds: nil)
@@ -134,7 +166,7 @@ import Testing
         #expect(try #require(try MailQueue.secondsUntilDue(database)) <= 0)
         let mail = try #require(try lease().first)
         #expect(try #require(try MailQueue.secondsUntilDue(database)) > 60)  // leased: due when the lease ends
-        try MailQueue.markFailed(database, id: mail.id, error: "x", retryAfterSeconds: 20)
+        try MailQueue.markFailed(database, mail, error: "x", retryAfterSeconds: 20, rejected: false)
         #expect(try (15...20).contains(#require(try MailQueue.secondsUntilDue(database))))
     }
 
@@ -143,8 +175,8 @@ import Testing
         try service.shift("mail_outbox", ["created_at"], by: 120)
         let leased = try lease()
         try MailQueue.markSent(database, id: leased[0].id)
-        try MailQueue.markFailed(database, id: leased[1].id, error: "x", retryAfterSeconds: nil)
-        try MailQueue.markFailed(database, id: leased[2].id, error: "x", retryAfterSeconds: 5)
+        try MailQueue.markFailed(database, leased[1], error: "x", retryAfterSeconds: nil, rejected: false)
+        try MailQueue.markFailed(database, leased[2], error: "x", retryAfterSeconds: 5, rejected: false)
         try queue(1, .emailVerification)
         let metrics = service.metrics
         #expect(metrics.contains("user_service_mail_outbox_pending 2\n"))
