@@ -228,6 +228,84 @@ def test_starttls_refuses_an_untrusted_certificate_and_keeps_the_mail(mail_datab
     assert server.delivered() == []
 
 
+def refused_attempt(url, mail_id, server):
+    """The mail's first attempt failed and was recorded; it stays pending and nothing reached the server."""
+    wait_for(lambda: mail_row(url, mail_id)["last_error"], timeout=30, message="the failed attempt recorded")
+    row = mail_row(url, mail_id)
+    assert not row["sent"] and not row["failed"] and row["attempts"] == 1, row
+    assert server.delivered() == []
+    return row["last_error"]
+
+
+def test_starttls_refuses_a_relay_that_does_not_offer_it(mail_database, make_mail_server, make_mailer, tls_certificate):
+    server = make_mail_server()  # plain SMTP, no STARTTLS
+    make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": tls_certificate[0]})
+    [mail_id] = queue_mail(mail_database, "password_changed", "plain@example.com")
+    assert "starttls" in refused_attempt(mail_database, mail_id, server).lower()
+
+
+def test_a_trusted_certificate_for_another_host_is_refused(mail_database, make_mail_server, make_mailer):
+    folder = private_folder(os.path.join(RUN_DIR, f"mail-tls-{uuid.uuid4().hex[:6]}"))
+    authority = certificate_authority(folder, "test-ca")
+    certificate = signed_certificate(folder, "other-host", authority, names="DNS:relay.other.example")
+    server = make_mail_server(security="starttls", certificate=certificate)
+    make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": authority[0]})
+    [mail_id] = queue_mail(mail_database, "password_changed", "wronghost@example.com")
+    assert "127.0.0.1" in refused_attempt(mail_database, mail_id, server)  # "no alternative certificate subject name matches"
+
+
+def test_smtp_ca_file_replaces_the_systems_authorities(mail_database, make_mail_server, make_mailer, tls_certificate):
+    """libcurl's built-in CApath (/etc/ssl/certs) stays in use unless cleared. The mailer runs in a mount namespace
+    where /etc/ssl/certs holds only a test authority (a stand-in for the system's store): trusted without
+    SMTP_CA_FILE, refused when SMTP_CA_FILE names another authority."""
+    folder = private_folder(os.path.join(RUN_DIR, f"mail-tls-{uuid.uuid4().hex[:6]}"))
+    system_store = os.path.join(folder, "certs")
+    os.mkdir(system_store)
+    os.chmod(folder, 0o755)
+    os.chmod(system_store, 0o755)
+    authority = certificate_authority(system_store, "system-ca")
+    subprocess.run(["openssl", "rehash", system_store], check=True, capture_output=True)
+    shutil.copy(authority[0], os.path.join(system_store, "ca-certificates.crt"))  # libcurl's default CAfile, in the store
+    server = make_mail_server(security="starttls", certificate=signed_certificate(folder, "relay", authority))
+    in_namespace = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /etc/ssl/certs && exec "$@"', system_store]
+
+    trusting = make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls"}, wrapper=in_namespace)
+    queue_mail(mail_database, "password_changed", "system-store@example.com")
+    server.wait_for_mail("system-store@example.com")
+    trusting.stop()
+
+    make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": tls_certificate[0]}, wrapper=in_namespace)
+    [mail_id] = queue_mail(mail_database, "password_changed", "private-ca@example.com")
+    wait_for(lambda: mail_row(mail_database, mail_id)["last_error"], timeout=30, message="the failed attempt recorded")
+    row = mail_row(mail_database, mail_id)
+    assert not row["sent"] and "certificate" in row["last_error"].lower(), row
+    assert server.delivered("private-ca@example.com") == []
+
+
+def test_permanent_refusals_are_given_up_after_three_and_passing_ones_retried(mail_database, make_mail_server, make_mailer):
+    """A 5xx answer to a mail's DATA is tried again twice, then given up; a 4xx answer is retried until the last
+    attempt. last_error holds the reply code, never the relay's text (which may echo the mail)."""
+    server = make_mail_server(reject={"refused@example.com": "554 5.7.1 Refused: echo-of-the-data-xyzzy",
+                                      "later@example.com": "451 4.7.1 Greylisted: echo-of-the-data-xyzzy"})
+    mailer = make_mailer(mail_database, server)
+    [refused] = queue_mail(mail_database, "password_changed", "refused@example.com")
+    [later] = queue_mail(mail_database, "password_changed", "later@example.com")
+    for attempt in range(1, 5):
+        wait_for(lambda: rows_where(mail_database, f"attempts = {attempt} AND leased_until IS NULL AND last_error IS NOT NULL AND failed_at IS NULL")
+                 + rows_where(mail_database, "failed_at IS NOT NULL") == 2, timeout=30, message=f"attempt {attempt}")
+        psql("UPDATE mail_outbox SET next_attempt_at = now() WHERE failed_at IS NULL", url=mail_database)
+        wake_mailers(mail_database)
+    wait_for(lambda: mail_row(mail_database, later)["attempts"] == 5, timeout=30, message="the fifth attempt")
+    given_up, pending = mail_row(mail_database, refused), mail_row(mail_database, later)
+    assert given_up["failed"] and given_up["attempts"] == 3 and given_up["variables"] == "{}", given_up
+    assert "554" in given_up["last_error"] and "xyzzy" not in given_up["last_error"], given_up
+    assert not pending["failed"] and "451" in pending["last_error"] and "xyzzy" not in pending["last_error"], pending
+    assert psql("SELECT rejections FROM mail_outbox ORDER BY recipient", url=mail_database).split() == ["0", "3"]
+    assert "given up after 3 permanent refusals" in mailer.log() and "xyzzy" not in mailer.log()
+    assert server.delivered() == []
+
+
 def test_the_mailer_reconnects_when_its_database_connection_drops_and_listens_again(mail_database, mail_server, make_mailer):
     mailer = make_mailer(mail_database, mail_server, env=NO_POLL)
     database = mail_database.rsplit("/", 1)[1]
