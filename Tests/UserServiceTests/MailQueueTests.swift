@@ -147,6 +147,33 @@ import Testing
         #expect(try lease().first?.rejections == 1)
     }
 
+    /// Every round's statements and each /metrics scrape read a bounded part of the backlog, through indexes: with
+    /// 3,000 mails pending (waiting for a retry, one leased), no plan node reads or filters out more than a handful
+    /// of rows, except the metrics' count, which stops at its cap. Counted with EXPLAIN ANALYZE (rows, never time).
+    @Test func eachRoundAndScrapeReadsABoundedPartOfTheBacklog() throws {
+        try database.query("""
+            INSERT INTO mail_outbox (kind, recipient, variables, expires_at, next_attempt_at)
+            SELECT 'password_reset', 'u' || n || '@example.com', '{"token": "t"}', now() + interval '1 hour', now() + interval '1 minute'
+            FROM generate_series(1, 3000) AS n
+            """)
+        try database.query("UPDATE mail_outbox SET next_attempt_at = now() WHERE recipient = 'u1@example.com'")
+        #expect(try lease().count == 1)
+        try database.query("ANALYZE mail_outbox")
+        for (name, sql, parameters) in [("drop", MailQueue.dropExpiredSQL, [1000] as [(any PostgresBindable)?]),
+                                        ("lease", MailQueue.leaseSQL, [10, 40, 30]), ("due", MailQueue.secondsUntilDueSQL, []),
+                                        ("metrics", MailMetrics.pendingSQL.sql, [])] {
+            let plan = try database.query("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, parameters).rows
+                .map { try $0.requiredString(0) }.joined(separator: "\n")
+            // (The metrics' count may read the table itself when nearly every row is pending: it stops at the cap.)
+            #expect(name == "metrics" || !plan.contains("Seq Scan on mail_outbox"), "\(name):\n\(plan)")
+            let removed = plan.matches(of: /Rows Removed by Filter: (\d+)/).map { Int($0.1)! }
+            let read = plan.matches(of: /actual rows=(\d+)/).map { Int($0.1)! }
+            #expect(removed.allSatisfy { $0 <= 10 }, "\(name):\n\(plan)")
+            #expect(read.allSatisfy { $0 <= (name == "metrics" ? MailMetrics.pendingCountCap : 10) }, "\(name):\n\(plan)")
+        }
+        #expect(try #require(try MailQueue.secondsUntilDue(database)) > 30)
+    }
+
     @Test func pendingMailPastItsExpiryIsDroppedNotLeased() throws {
         try queue(2, expiresInSeconds: -1)
         try queue(1, .passwordChanged, token: nil, expiresInSeconds: nil)
