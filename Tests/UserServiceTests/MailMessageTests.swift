@@ -193,7 +193,8 @@ import Testing
         for (name, value) in [("SMTP_SECURITY", "ssl"), ("SMTP_PORT", "0"), ("MAIL_FROM", "not an address"),
                               ("PUBLIC_BASE_URL", "app.example.com"), ("PUBLIC_BASE_URL", "https://app.example.com/#x"),
                               ("PUBLIC_BASE_URL", "https://user@app.example.com"), ("PUBLIC_BASE_URL", "https://app.example.com/a b"),
-                              ("MAIL_RETRY_MAX_SECONDS", "5"), ("MAIL_MAX_ATTEMPTS", "0"), ("SMTP_PASSWORD", "only-a-password")] {
+                              ("MAIL_RETRY_MAX_SECONDS", "5"), ("MAIL_MAX_ATTEMPTS", "0"), ("SMTP_PASSWORD", "only-a-password"),
+                              ("SMTP_TIMEOUT_SECONDS", "601"), ("MAIL_POLL_SECONDS", "0")] {
             #expect(throws: ConfigurationError.self, "\(name)=\(value)") { _ = try load([name: value]) }
         }
         #expect(throws: ConfigurationError(variable: "SMTP_USERNAME", problem: "needs SMTP_SECURITY starttls or tls (a password is never sent in clear)")) {
