@@ -61,7 +61,7 @@ public final class MailCourier {
         retry = settings.retry
         timeoutSeconds = delivery.relay.timeoutSeconds
         markAllowanceSeconds = max(10, (statementTimeoutMilliseconds + 999) / 1000 + 5)
-        relayDescription = "relay \(delivery.relay.url) (\(delivery.relay.security.rawValue)\(delivery.relay.credentials.map { ", login \($0.username)" } ?? "")),"
+        relayDescription = "relay \(delivery.relay.url)\(delivery.relay.unixSocket.map { " via \($0)" } ?? "") (\(delivery.relay.security.rawValue)\(delivery.relay.credentials.map { ", login \($0.username)" } ?? "")),"
             + " from \(delivery.from.address), links to \(delivery.publicBaseURL), templates in \(settings.templatesDirectory)"
     }
 
