@@ -4,7 +4,6 @@
 -- transaction and marks each one sent; `variables` (which may hold a live token for the link) is blanked once sent.
 -- Its `Message-ID` is `<id@domain of MAIL_FROM>`: the same on a resend after a crash.
 -- A pending mail past `expires_at` (its token's expiry) is dropped, not sent. Deleting an account deletes its mail.
--- The states and the SQL that moves between them: Sources/UserService/Mail/MailQueue.swift.
 CREATE TABLE mail_outbox (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id uuid REFERENCES users (id) ON DELETE CASCADE,
@@ -25,8 +24,7 @@ CREATE TABLE mail_outbox (
 );
 CREATE INDEX mail_outbox_pending ON mail_outbox (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
 CREATE INDEX mail_outbox_user_id ON mail_outbox (user_id);
--- Cleanup deletes sent, given-up and dropped mail by the time it left the queue.
-CREATE INDEX mail_outbox_finished ON mail_outbox ((coalesce(sent_at, failed_at))) WHERE sent_at IS NOT NULL OR failed_at IS NOT NULL;
+CREATE INDEX mail_outbox_sent_at ON mail_outbox (sent_at) WHERE sent_at IS NOT NULL;
 
 -- Wakes the mailers (LISTEN mail_outbox) when a mail is committed; a rolled-back insert notifies nobody.
 CREATE FUNCTION mail_outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,4 +1,5 @@
 internal import CLibPQ
+internal import Glibc
 
 /// LISTEN/NOTIFY: a connection that listens is watched with `poll` on `socket`, then read with
 /// `receiveNotifications`. Notifications that arrive while a statement runs are kept by libpq and returned by the
@@ -32,5 +33,26 @@ extension PostgresConnection {
             PQfreemem(notification)
         }
         return channels
+    }
+
+    /// For a connection that waits long on its socket (a listener): over TCP, keepalive probes find a peer that
+    /// vanished while the connection idles (after 10 s idle, 3 probes 5 s apart), and sent data unacknowledged for
+    /// 30 s fails the connection (`TCP_USER_TIMEOUT`) instead of the kernel's retransmissions for about 15 minutes.
+    /// What libpq's `keepalives*` and `tcp_user_timeout` parameters set, here without changing the caller's URL.
+    /// A unix socket connection is left as it is.
+    public func detectDeadPeer() {
+        let fd = PQsocket(handle)
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let family = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 ? Int32($0.pointee.sa_family) : AF_UNIX }
+        }
+        guard family == AF_INET || family == AF_INET6 else { return }
+        for (level, option, value) in [(SOL_SOCKET, SO_KEEPALIVE, 1), (Int32(IPPROTO_TCP), TCP_KEEPIDLE, 10),
+                                       (Int32(IPPROTO_TCP), TCP_KEEPINTVL, 5), (Int32(IPPROTO_TCP), TCP_KEEPCNT, 3),
+                                       (Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, 30_000)] {
+            var value = Int32(value)
+            _ = setsockopt(fd, level, option, &value, socklen_t(MemoryLayout<Int32>.size))
+        }
     }
 }

@@ -40,7 +40,16 @@ public final class SMTPClient {
         // Certificate verification is always on: the peer's chain and its name.
         try check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1))
         try check(ccurl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2))
-        if let caFile = relay.caFile { try check(ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile)) }
+        if let caFile = relay.caFile {
+            // Instead of the system's authorities, not beside them: Debian's libcurl also has a built-in CApath
+            // (/etc/ssl/certs), which setting CAINFO alone leaves in use.
+            // > CURLOPT_CAPATH: Set CURLOPT_CAPATH to NULL to disable the use of a default path.
+            try check(ccurl_setopt_string(handle, CURLOPT_CAINFO, caFile))
+            try check(ccurl_setopt_string(handle, CURLOPT_CAPATH, nil))
+        }
+        // > CURLOPT_UNIX_SOCKET_PATH: [...] connect to this Unix domain socket instead of establishing a TCP
+        // > connection to the host. [...] the URL's host name is still used (e.g. to greet and verify the peer).
+        if let socket = relay.unixSocket { try check(ccurl_setopt_string(handle, CURLOPT_UNIX_SOCKET_PATH, socket)) }
         if let credentials = relay.credentials {
             try check(ccurl_setopt_string(handle, CURLOPT_USERNAME, credentials.username))
             try check(ccurl_setopt_string(handle, CURLOPT_PASSWORD, credentials.password))
@@ -83,7 +92,8 @@ public final class SMTPClient {
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &reply)
         let detail = String(cString: errorBuffer)
         throw SMTPError(code: Int(code.rawValue), replyCode: reply > 0 ? reply : nil,
-                        message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+                        message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail,
+                        isPermanentRejection: (500...599).contains(reply) && code != CURLE_LOGIN_DENIED)
     }
 }
 

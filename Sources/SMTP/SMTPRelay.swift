@@ -20,8 +20,11 @@ public struct SMTPRelay: Sendable, Equatable {
         public var description: String { "\(username) (password hidden)" }
     }
 
+    /// A host name or an IP address (checked by `isHostName`).
     public var host: String
     public var port: Int
+    /// A unix socket to connect to instead of `host:port` (make run's local server); `host` still names the relay.
+    public var unixSocket: String?
     public var security: Security
     /// PEM file of the certificate authorities to trust instead of the system's (a private CA); nil: the system's.
     public var caFile: String?
@@ -29,10 +32,11 @@ public struct SMTPRelay: Sendable, Equatable {
     /// The most one mail's whole exchange (connect, TLS, envelope, data) may take.
     public var timeoutSeconds: Int
 
-    public init(host: String, port: Int, security: Security, caFile: String? = nil, credentials: Credentials? = nil,
-                timeoutSeconds: Int) {
+    public init(host: String, port: Int, unixSocket: String? = nil, security: Security, caFile: String? = nil,
+                credentials: Credentials? = nil, timeoutSeconds: Int) {
         self.host = host
         self.port = port
+        self.unixSocket = unixSocket
         self.security = security
         self.caFile = caFile
         self.credentials = credentials
@@ -44,5 +48,23 @@ public struct SMTPRelay: Sendable, Equatable {
     public var url: String {
         let name = host.contains(":") ? "[\(host)]" : host
         return "\(security == .tls ? "smtps" : "smtp")://\(name):\(port)"
+    }
+
+    /// A DNS name (letters, digits, `-` in dot-separated labels), an IPv4 address or an IPv6 address (hex digits,
+    /// `:` and `.`, without brackets): nothing a URL could read as a login (`user:pass@`), a port, a path or a query.
+    public static func isHostName(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        if bytes.contains(UInt8(ascii: ":")) {
+            return bytes.allSatisfy { isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
+        }
+        return bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
+            (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { isHexDigit($0) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == UInt8(ascii: "-") }
+        }
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x66)
     }
 }

@@ -8,23 +8,28 @@ import Glibc
 #endif
 
 /// `user-service mailer`: sends the outbox. One connection that LISTENs on `mail_outbox`; between rounds it waits
-/// on that socket and on a signalfd, for at most the time until the next retry is due or `pollSeconds` (the safety
-/// net should a notification be missed). A lost connection is opened again with a growing delay. SIGTERM or SIGINT:
-/// the mail being sent is finished and marked, the rest of its batch released, and the process exits 0.
+/// on that socket and on a signalfd, for at most the time until the next retry is due or `pollSeconds`
+/// (`MAIL_POLL_SECONDS`, the safety net should a notification be missed), and at least `minimumPauseSeconds` after a
+/// round that leased nothing. A lost connection is opened again with a growing delay, and LISTENs again. SIGTERM or
+/// SIGINT: the mail being sent is finished and marked, the rest of its batch released, and the process exits 0.
 final class Mailer {
     static let channel = "mail_outbox"
-    static let pollSeconds = 30.0
     static let maximumReconnectDelaySeconds = 30
+    /// A mail that is due but locked (a long transaction holds its row, which the lease skips) would otherwise make
+    /// the mailer lease nothing, hear "due now" and go round again at once, without end.
+    static let minimumPauseSeconds = 1.0
 
     private let courier: MailCourier
     private let options: ConnectionOptions
     private let signals: Int32
+    private let pollSeconds: Double
     private var stopping = false
 
-    init(courier: MailCourier, options: ConnectionOptions, signals: Int32) {
+    init(courier: MailCourier, options: ConnectionOptions, signals: Int32, pollSeconds: Int) {
         self.courier = courier
         self.options = options
         self.signals = signals
+        self.pollSeconds = Double(pollSeconds)
     }
 
     func run() {
@@ -35,6 +40,7 @@ final class Mailer {
                 let current: PostgresConnection
                 if let connection { current = connection } else {
                     current = try PostgresConnection(options)
+                    current.detectDeadPeer()
                     try current.listen(Self.channel)
                     connection = current
                     reconnectDelay = 1
@@ -55,14 +61,15 @@ final class Mailer {
         Log.write("mailer: stopped")
     }
 
-    /// One round, then a wait unless more is due at once (a full batch, a notification that came in meanwhile).
+    /// One round, then, when it leased nothing, a wait until the next mail is due (a notification that came in
+    /// meanwhile: none). A round that leased mail is followed by another at once: more may be due.
     private func deliverAndWait(_ connection: PostgresConnection) throws {
         let round = try courier.deliverDue(on: connection) { receiveSignals() }
-        guard !stopping, round.leased < MailCourier.batchSizeLimit else { return }
+        guard !stopping, round.leased == 0 else { return }
         let due = try courier.secondsUntilDue(on: connection)
         // Notifications libpq read during the round's statements sit in its buffer, where poll cannot see them.
-        guard try connection.receiveNotifications().isEmpty, due.map({ $0 > 0 }) ?? true else { return }
-        let timeout = min(due ?? Self.pollSeconds, Self.pollSeconds)
+        guard try connection.receiveNotifications().isEmpty else { return }
+        let timeout = min(max(due ?? pollSeconds, Self.minimumPauseSeconds), pollSeconds)
         let readable = SystemCalls.poll([connection.socket, signals], timeoutMilliseconds: Int32(timeout * 1000) + 1)
         if readable.contains(signals) { _ = receiveSignals() }
         if readable.contains(connection.socket) { _ = try connection.receiveNotifications() }
@@ -97,7 +104,7 @@ enum MailerCommand {
     static func run(environment: [String: String]) -> Int32 {
         runReportingFailure("mailer") {
             let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
-            let courier = try MailCourier(settings: configuration.mail)
+            let courier = try MailCourier(settings: configuration.mail, statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds)
             // A relay that closes the connection must not kill the process: libcurl leaves SIGPIPE to us (NOSIGNAL).
             signal(SIGPIPE, SIG_IGN)
             let signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT])
@@ -105,7 +112,7 @@ enum MailerCommand {
                                             statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds,
                                             applicationName: "user-service-mailer")
             Log.write("mailer: starting: \(courier.relayDescription)")
-            Mailer(courier: courier, options: options, signals: signals).run()
+            Mailer(courier: courier, options: options, signals: signals, pollSeconds: configuration.mail.pollSeconds).run()
         }
     }
 }

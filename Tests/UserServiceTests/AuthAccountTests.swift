@@ -61,6 +61,13 @@ import Testing
                 email: email, username: username, password: password, confirmation: confirmation)))
         }
         #expect(try problems(email: "not-an-email").keys.contains { $0.hasPrefix("body.email ") })
+        // Addresses no mail could reach are refused (no verification or reset link could ever arrive), and
+        // internationalized ones with their own reason (the service sends ASCII addresses only).
+        for email in ["a..b@example.com", "a<b>@example.com", "a,b@example.com", ".a@example.com", "josé@example.com", "user@exämple.com"] {
+            let message = try problems(email: email)["body.email value_error"]
+            #expect(message?.hasPrefix("value is not a valid email address: ") == true, "\(email): \(String(describing: message))")
+            #expect(message?.contains("Internationalized") == !email.unicodeScalars.allSatisfy(\.isASCII), "\(email)")
+        }
         #expect(try problems(username: "a@b")["body.username value_error"]?.contains("letters, digits") == true)
         #expect(try problems(username: "ab").keys.contains { $0.hasPrefix("body.username ") })
         for (password, words) in [("Short1A", "at least 8"), ("alllowercase1", "uppercase"), ("ALLUPPER1", "lowercase"),

@@ -106,6 +106,8 @@ import Testing
 
         #expect(service.changeEmail(tokens, to: user.email.uppercased()).status == .unprocessableEntity)
         #expect(service.changeEmail(tokens, to: "not-an-address").status == .unprocessableEntity)
+        #expect(service.changeEmail(tokens, to: "new..x@example.com").status == .unprocessableEntity)
+        #expect(service.changeEmail(tokens, to: "josé@example.com").status == .unprocessableEntity)
         let taken = service.changeEmail(tokens, to: " \(other.email.uppercased()) ")
         #expect(taken.status == .conflict && taken.text == #"{"detail":"Email already registered"}"#)
         let wrong = service.changeEmail(tokens, to: "new@example.com", password: "WrongPass123")

@@ -113,9 +113,13 @@ import Testing
 
     @Test func accountRules() {
         for email in ["user@example.com", "a.b+c@sub.example.co"] { #expect(AccountRules.isValidEmail(email), "\(email)") }
-        for email in ["", "user", "user@", "@example.com", "user@example", "a b@example.com", "a@b@example.com", "user@-x.com", "user@exa_mple.com"] {
+        for email in ["", "user", "user@", "@example.com", "user@example", "a b@example.com", "a@b@example.com", "user@-x.com", "user@exa_mple.com",
+                      // Addresses no mail could reach (pydantic's EmailStr refuses the first three too), and internationalized ones.
+                      "a..b@example.com", "a<b>@example.com", "a,b@example.com", "josé@example.com", "user@exämple.com"] {
             #expect(!AccountRules.isValidEmail(email), "\(email)")
         }
+        #expect(AccountRules.emailProblem("josé@example.com").contains("Internationalized addresses are not supported"))
+        #expect(AccountRules.emailProblem("a..b@example.com").hasSuffix("must have an @-sign and a valid domain."))
         for name in ["abc", "user_name.1-2", String(repeating: "a", count: 32)] { #expect(AccountRules.isValidUsername(name)) }
         for name in ["ab", "has space", "a@b", "ünï", String(repeating: "a", count: 33)] { #expect(!AccountRules.isValidUsername(name)) }
     }

@@ -48,6 +48,20 @@ import Testing
         #expect(MIMEEncoding.base64(Array("any carnal pleas".utf8)) == "YW55IGNhcm5hbCBwbGVhcw==")
     }
 
+    /// One grapheme cluster may be any length (a letter with 400 combining accents is 801 octets): words are cut
+    /// between scalars, so none passes RFC 2047's 75 characters and no header line passes 78.
+    @Test func encodedWordsCutALongGraphemeClusterBetweenScalars() {
+        let subject = "Hi a" + String(repeating: "\u{301}", count: 400)
+        let words = MIMEEncoding.encodedWords(subject)
+        #expect(words.count > 10 && words.allSatisfy { $0.utf8.count <= 75 })
+        #expect(words.map { Self.decodeEncodedWord($0)! }.joined() == subject)
+        let lines = String(decoding: Self.message(subject: subject).bytes, as: UTF8.self).split(separator: "\r\n")
+        #expect(lines.allSatisfy { $0.utf8.count <= 78 })
+        // A sender's display name (MAIL_FROM) likewise: the line that ends with the address stays under 998 octets.
+        let name = MailAddress(mailbox: "Ser" + String(repeating: "\u{301}", count: 400) + " <no-reply@example.com>")!
+        #expect(name.header.split(separator: "\r\n").allSatisfy { $0.utf8.count <= 998 })
+    }
+
     static let from = MailAddress(mailbox: "Service Élan <no-reply@mail.example.com>")!
 
     static func message(subject: String = "Reset your password", text: String = "Hello\nLink: https://x/y?token=t",
@@ -90,7 +104,10 @@ import Testing
         }
         for invalid in ["user@example.com\r\nBcc: x@example.com", "user@example.com\n", "a b@example.com", "<user@example.com>",
                         "user@example.com, x@example.com", "userexample.com", "@example.com", "user@", "user@.example.com",
-                        "user..x@example.com", "üser@example.com", "\"quoted\"@example.com", "user@[127.0.0.1]", ""] {
+                        "user..x@example.com", "üser@example.com", "\"quoted\"@example.com", "user@[127.0.0.1]", "",
+                        "user@exämple.com", "a<b>@example.com", "a,b@example.com", ".a@example.com", "a.@example.com",
+                        "user@-example.com", "user@example-.com", String(repeating: "l", count: 65) + "@example.com",
+                        "user@" + String(repeating: "d", count: 64) + ".com"] {
             #expect(MailAddress(recipient: invalid) == nil, "\(invalid)")
         }
         let named = MailAddress(mailbox: "  \"User Service\" <no-reply@example.com> ")
@@ -130,7 +147,7 @@ import Testing
         let templates = try MailTemplates.load(directory: directory)
         let composer = MailComposer(templates: templates, from: Self.from, publicBaseURL: "https://app.example.com/base")
         let mail = MailQueue.LeasedMail(id: "0b6c1d2e-0000-4000-8000-000000000001", kind: .passwordReset,
-                                        recipient: "o'brien+x&y@example.com", token: "a+b/c=d", expiresAt: nil, attempts: 1,
+                                        recipient: "o'brien+x&y@example.com", token: "a+b/c=d", expiresAt: nil, attempts: 1, rejections: 0,
                                         leasedUntil: "", leaseSeconds: 40)
         let message = try composer.message(for: mail, at: PostgresTimestamp(microsecondsSinceEpoch: 0))
         #expect(message.messageID == "0b6c1d2e-0000-4000-8000-000000000001@mail.example.com")
@@ -138,10 +155,10 @@ import Testing
         #expect(message.text.contains("o'brien+x&y@example.com") && message.html.contains("o&#39;brien+x&amp;y@example.com"))
         // No token, no link: such a mail can never be built and is given up rather than retried.
         let tokenless = MailQueue.LeasedMail(id: mail.id, kind: .emailVerification, recipient: "u@example.com", token: nil,
-                                             expiresAt: nil, attempts: 1, leasedUntil: "", leaseSeconds: 40)
+                                             expiresAt: nil, attempts: 1, rejections: 0, leasedUntil: "", leaseSeconds: 40)
         #expect(throws: MailComposer.Failure.self) { try composer.message(for: tokenless, at: PostgresTimestamp(microsecondsSinceEpoch: 0)) }
         let notice = MailQueue.LeasedMail(id: mail.id, kind: .passwordChanged, recipient: "u@example.com", token: "ignored",
-                                          expiresAt: nil, attempts: 1, leasedUntil: "", leaseSeconds: 40)
+                                          expiresAt: nil, attempts: 1, rejections: 0, leasedUntil: "", leaseSeconds: 40)
         let noticeMessage = try composer.message(for: notice, at: PostgresTimestamp(microsecondsSinceEpoch: 0))
         #expect(!noticeMessage.text.contains("http") && !noticeMessage.html.contains("http") && !noticeMessage.text.contains("ignored"))
         #expect(MailComposer.expiryText(PostgresTimestamp(microsecondsSinceEpoch: 1_796_494_749_000_000)) == "2026-12-05 18:19 UTC")
@@ -176,13 +193,28 @@ import Testing
         for (name, value) in [("SMTP_SECURITY", "ssl"), ("SMTP_PORT", "0"), ("MAIL_FROM", "not an address"),
                               ("PUBLIC_BASE_URL", "app.example.com"), ("PUBLIC_BASE_URL", "https://app.example.com/#x"),
                               ("PUBLIC_BASE_URL", "https://user@app.example.com"), ("PUBLIC_BASE_URL", "https://app.example.com/a b"),
-                              ("MAIL_RETRY_MAX_SECONDS", "5"), ("MAIL_MAX_ATTEMPTS", "0"), ("SMTP_PASSWORD", "only-a-password")] {
+                              ("MAIL_RETRY_MAX_SECONDS", "5"), ("MAIL_MAX_ATTEMPTS", "0"), ("SMTP_PASSWORD", "only-a-password"),
+                              ("SMTP_TIMEOUT_SECONDS", "601"), ("MAIL_POLL_SECONDS", "0")] {
             #expect(throws: ConfigurationError.self, "\(name)=\(value)") { _ = try load([name: value]) }
         }
         #expect(throws: ConfigurationError(variable: "SMTP_USERNAME", problem: "needs SMTP_SECURITY starttls or tls (a password is never sent in clear)")) {
             _ = try load(["SMTP_SECURITY": "none", "SMTP_USERNAME": "u", "SMTP_PASSWORD": "p"])
         }
         #expect(try load(["MAIL_MAX_ATTEMPTS": "7"]).retry.maximumAttempts == 7)
+        #expect(try none.pollSeconds == 30 && load(["MAIL_POLL_SECONDS": "3600"]).pollSeconds == 3600)
+        // SMTP_HOST names a host, nothing a URL would read otherwise.
+        for host in ["relay.example.com", "127.0.0.1", "::1", "2001:db8::25", "localhost", "mx-1.example.co"] {
+            #expect(try load(["SMTP_HOST": host]).smtpHost == host, "\(host)")
+        }
+        for host in ["user:pass@relay.example.com", "relay.example.com/path", "relay.example.com:25", "[::1]", "relay example.com",
+                     "relay.example.com?x", "-relay.example.com", "relay..example.com", "smtp://relay.example.com", "rélay.example.com"] {
+            #expect(throws: ConfigurationError(variable: "SMTP_HOST", problem: "must be a host name or an IP address (no login, port or path)"),
+                    "\(host)") { _ = try load(["SMTP_HOST": host]) }
+        }
+        let local = try load(["SMTP_HOST": "localhost", "SMTP_UNIX_SOCKET": "/run/x/smtp.sock", "MAIL_FROM": "a@localhost",
+                              "PUBLIC_BASE_URL": "http://127.0.0.1"]).delivery()
+        #expect(local.relay.unixSocket == "/run/x/smtp.sock" && local.relay.url == "smtp://localhost:587")
+        #expect(throws: ConfigurationError.self) { _ = try load(["SMTP_UNIX_SOCKET": "run/smtp.sock"]) }
     }
 }
 

@@ -74,7 +74,7 @@ import Testing
     @Test func aFailedAttemptIsRetriedLaterThenGivenUp() throws {
         try queue(1)
         let mail = try #require(try lease().first)
-        try MailQueue.markFailed(database, id: mail.id, error: "Failed to connect to relay", retryAfterSeconds: 5)
+        try MailQueue.markFailed(database, mail, error: "Failed to connect to relay", retryAfterSeconds: 5, rejected: false)
         #expect(try service.value("""
             SELECT concat_ws('|', attempts, last_error, leased_until IS NULL, failed_at IS NULL, variables ->> 'token',
                              next_attempt_at BETWEEN now() + interval '4 seconds' AND now() + interval '6 seconds')
@@ -84,7 +84,7 @@ import Testing
         try service.shift("mail_outbox", ["next_attempt_at"], by: 10)
         let again = try #require(try lease().first)
         #expect(again.attempts == 2)
-        try MailQueue.markFailed(database, id: again.id, error: "still down", retryAfterSeconds: nil)
+        try MailQueue.markFailed(database, again, error: "still down", retryAfterSeconds: nil, rejected: false)
         #expect(try service.value("SELECT concat_ws('|', attempts, last_error, failed_at IS NOT NULL, variables::text) FROM mail_outbox")
                 == "2|still down|t|{}")
         #expect(try counters() == [0, 2, 1, 0])
@@ -115,6 +115,65 @@ import Testing
         #expect(try lease().count == 1)
     }
 
+    /// A mailer that lost the database writes its failed mark late: by then the lease may have run out and passed to
+    /// another mailer, which is sending the mail. The late mark must not end that lease (and reschedule the mail
+    /// for a third mailer to send at the same time); a late sent mark is written whatever the lease.
+    @Test func aLateFailedMarkLeavesAnotherMailersLeaseAlone() throws {
+        try queue(1)
+        let mine = try #require(try lease().first)
+        try service.shift("mail_outbox", ["leased_until"], by: 3600)
+        let theirs = try #require(try lease(try otherConnection()).first)
+        try MailQueue.markFailed(database, mine, error: "late", retryAfterSeconds: 5, rejected: true)
+        #expect(try service.value("""
+            SELECT concat_ws('|', attempts, leased_until = '\(theirs.leasedUntil)'::timestamptz, last_error IS NULL, rejections,
+                             next_attempt_at <= now())
+            FROM mail_outbox
+            """) == "2|t|t|0|t")
+        #expect(try counters() == [0, 0, 0, 0])
+        try MailQueue.markSent(database, id: mine.id)
+        #expect(try service.value("SELECT concat_ws('|', sent_at IS NOT NULL, leased_until IS NULL) FROM mail_outbox") == "t|t")
+    }
+
+    @Test func permanentRefusalsAreCounted() throws {
+        try queue(1)
+        let first = try #require(try lease().first)
+        #expect(first.rejections == 0)
+        try MailQueue.markFailed(database, first, error: "Weird server reply (SMTP reply 554)", retryAfterSeconds: 5, rejected: true)
+        try service.shift("mail_outbox", ["next_attempt_at"], by: 10)
+        let second = try #require(try lease().first)
+        #expect(second.rejections == 1)
+        try MailQueue.markFailed(database, second, error: "Failed to connect", retryAfterSeconds: 5, rejected: false)
+        try service.shift("mail_outbox", ["next_attempt_at"], by: 10)
+        #expect(try lease().first?.rejections == 1)
+    }
+
+    /// Every round's statements and each /metrics scrape read a bounded part of the backlog, through indexes: with
+    /// 3,000 mails pending (waiting for a retry, one leased), no plan node reads or filters out more than a handful
+    /// of rows, except the metrics' count, which stops at its cap. Counted with EXPLAIN ANALYZE (rows, never time).
+    @Test func eachRoundAndScrapeReadsABoundedPartOfTheBacklog() throws {
+        try database.query("""
+            INSERT INTO mail_outbox (kind, recipient, variables, expires_at, next_attempt_at)
+            SELECT 'password_reset', 'u' || n || '@example.com', '{"token": "t"}', now() + interval '1 hour', now() + interval '1 minute'
+            FROM generate_series(1, 3000) AS n
+            """)
+        try database.query("UPDATE mail_outbox SET next_attempt_at = now() WHERE recipient = 'u1@example.com'")
+        #expect(try lease().count == 1)
+        try database.query("ANALYZE mail_outbox")
+        for (name, sql, parameters) in [("drop", MailQueue.dropExpiredSQL, [1000] as [(any PostgresBindable)?]),
+                                        ("lease", MailQueue.leaseSQL, [10, 40, 30]), ("due", MailQueue.secondsUntilDueSQL, []),
+                                        ("metrics", MailMetrics.pendingSQL.sql, [])] {
+            let plan = try database.query("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + sql, parameters).rows
+                .map { try $0.requiredString(0) }.joined(separator: "\n")
+            // (The metrics' count may read the table itself when nearly every row is pending: it stops at the cap.)
+            #expect(name == "metrics" || !plan.contains("Seq Scan on mail_outbox"), "\(name):\n\(plan)")
+            let removed = plan.matches(of: /Rows Removed by Filter: (\d+)/).map { Int($0.1)! }
+            let read = plan.matches(of: /actual rows=(\d+)/).map { Int($0.1)! }
+            #expect(removed.allSatisfy { $0 <= 10 }, "\(name):\n\(plan)")
+            #expect(read.allSatisfy { $0 <= (name == "metrics" ? MailMetrics.pendingCountCap : 10) }, "\(name):\n\(plan)")
+        }
+        #expect(try #require(try MailQueue.secondsUntilDue(database)) > 30)
+    }
+
     @Test func pendingMailPastItsExpiryIsDroppedNotLeased() throws {
         try queue(2, expiresInSeconds: -1)
         try queue(1, .passwordChanged, token: nil, expiresInSeconds: nil)
@@ -134,7 +193,7 @@ import Testing
         #expect(try #require(try MailQueue.secondsUntilDue(database)) <= 0)
         let mail = try #require(try lease().first)
         #expect(try #require(try MailQueue.secondsUntilDue(database)) > 60)  // leased: due when the lease ends
-        try MailQueue.markFailed(database, id: mail.id, error: "x", retryAfterSeconds: 20)
+        try MailQueue.markFailed(database, mail, error: "x", retryAfterSeconds: 20, rejected: false)
         #expect(try (15...20).contains(#require(try MailQueue.secondsUntilDue(database))))
     }
 
@@ -143,8 +202,8 @@ import Testing
         try service.shift("mail_outbox", ["created_at"], by: 120)
         let leased = try lease()
         try MailQueue.markSent(database, id: leased[0].id)
-        try MailQueue.markFailed(database, id: leased[1].id, error: "x", retryAfterSeconds: nil)
-        try MailQueue.markFailed(database, id: leased[2].id, error: "x", retryAfterSeconds: 5)
+        try MailQueue.markFailed(database, leased[1], error: "x", retryAfterSeconds: nil, rejected: false)
+        try MailQueue.markFailed(database, leased[2], error: "x", retryAfterSeconds: 5, rejected: false)
         try queue(1, .emailVerification)
         let metrics = service.metrics
         #expect(metrics.contains("user_service_mail_outbox_pending 2\n"))

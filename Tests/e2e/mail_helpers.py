@@ -56,8 +56,12 @@ class _Handler:
         server = self.server
         if server.delay:
             await asyncio.sleep(server.delay)
+        for recipient in envelope.rcpt_tos:
+            if recipient in server.reject:
+                return server.reject[recipient]
         if server.stall_next.is_set():
             server.stall_next.clear()
+            server.stalled_recipients = list(envelope.rcpt_tos)
             server.stalled.set()
             while not server.released.is_set():  # the server's own loop waits; the test waits on `stalled`
                 await asyncio.sleep(0.01)
@@ -74,11 +78,14 @@ class MailServer:
 
     security: None (plain), "starttls" (STARTTLS offered and required) or "tls" (TLS from the first byte), with the
     certificate (cert, key) given. port: 0 picks a free one. stall(): the next DATA waits, unanswered, until
-    release(accept) (to kill or stop a mailer in the middle of a send). delay: seconds each DATA takes."""
+    release(accept) (to kill or stop a mailer in the middle of a send); stalled_recipients: that DATA's envelope.
+    delay: seconds each DATA takes. reject: {recipient: reply} answers a mail's DATA with that reply instead."""
 
-    def __init__(self, port=0, security=None, certificate=None, delay=0):
+    def __init__(self, port=0, security=None, certificate=None, delay=0, reject=None):
         self.port = port
         self.delay = delay
+        self.reject = dict(reject or {})
+        self.stalled_recipients = []
         self.security = security
         self.context = None
         if security:
@@ -282,9 +289,33 @@ def tls_certificate():
     return cert, key
 
 
+def certificate_authority(folder, name):
+    """A certificate authority of its own in folder: (cert, key) paths."""
+    cert, key = os.path.join(folder, f"{name}.crt"), os.path.join(folder, f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    os.chmod(cert, 0o644)
+    return cert, key
+
+
+def signed_certificate(folder, name, authority, names="IP:127.0.0.1,DNS:localhost"):
+    """A server certificate for `names` (subjectAltName) signed by authority (cert, key): (cert, key) paths."""
+    cert, key, request = (os.path.join(folder, f"{name}.{ext}") for ext in ("crt", "key", "csr"))
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", f"/CN={name}", "-keyout", key, "-out", request], check=True, capture_output=True)
+    extensions = os.path.join(folder, f"{name}.ext")
+    with open(extensions, "w") as f:
+        f.write(f"subjectAltName={names}\nbasicConstraints=CA:FALSE\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", request, "-CA", authority[0], "-CAkey", authority[1], "-CAcreateserial",
+                    "-days", "2", "-extfile", extensions, "-out", cert], check=True, capture_output=True)
+    return cert, key
+
+
 @pytest.fixture
 def make_mail_server():
-    """make_mail_server(port=0, security=None, certificate=None) → a started MailServer, stopped after the test."""
+    """make_mail_server(port=0, security=None, certificate=None, delay=0, reject=None) → a started MailServer, stopped
+    after the test."""
     servers = []
 
     def make(**kwargs):

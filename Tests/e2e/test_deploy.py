@@ -364,6 +364,8 @@ def test_mailer_syscalls_stay_inside_the_units_filter(mail_database, make_mail_s
     signalfd, a drain on SIGTERM) stay inside it, and no memory is writable and executable."""
     unit = open(os.path.join(ROOT, "systemd", "user-service-mailer.service")).read()
     assert "SystemCallFilter=@system-service" in unit and "SystemCallFilter=~@privileged @resources" in unit
+    # A stop outlasts the longest SMTP exchange (SMTP_TIMEOUT_SECONDS at most 600) and its mark.
+    assert int(re.search(r"^TimeoutStopSec=(\d+)$", unit, re.M).group(1)) > 600
     groups = syscall_groups()
     allowed = expand("@system-service", groups) - expand("@privileged", groups) - expand("@resources", groups)
     trace = os.path.join(RUN_DIR, f"strace-mailer-{uuid.uuid4().hex[:6]}.log")
@@ -397,6 +399,8 @@ def test_the_real_env_file_is_made_once_with_its_own_secret(tmp_path):
     text = path.read_text()
     secret = re.search(r"^JWT_SECRET_KEY=([0-9a-f]{64})$", text, re.M).group(1)
     assert "MIGRATIONS_DIR=/usr/share/user-service/migrations" in text
+    # Absolute like the unit's own, so the file (which wins over Environment=) never points the mailer at a relative path.
+    assert "MAIL_TEMPLATES_DIR=/usr/share/user-service/mail/templates" in text
     # Never overwritten: a second run keeps the secret (and anything the sysadmin changed).
     path.write_text(text + "DATABASE_URL=postgresql://edited\n")
     subprocess.run([script, str(path), "/usr/share/user-service"], env=env, check=True, capture_output=True)

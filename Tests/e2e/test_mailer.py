@@ -5,6 +5,7 @@ the database, never waited out."""
 import email.utils
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -13,14 +14,36 @@ import uuid
 import requests
 
 from conftest import BIN, ROOT, RUN_DIR, Stack, free_port, private_folder, psql, wait_for
-from mail_helpers import (MAIL_FROM, TEMPLATES, Mailer, link_in, mail_row, parts, queue_mail, token_in,  # noqa: F401
-                          make_mail_server, make_mailer, mail_database, mail_server, tls_certificate, wake_mailers)
+from mail_helpers import (MAIL_FROM, TEMPLATES, Mailer, certificate_authority, link_in, mail_row, parts,  # noqa: F401
+                          queue_mail, signed_certificate, token_in, make_mail_server, make_mailer, mail_database,
+                          mail_server, tls_certificate, wake_mailers)
 
 SENDER = "no-reply@mail.example.com"
 
 
 def rows_where(url, condition):
     return int(psql(f"SELECT count(*) FROM mail_outbox WHERE {condition}", url=url))
+
+
+# Far longer than any test: a mail that arrives within seconds was brought by LISTEN/NOTIFY, not by the safety net.
+NO_POLL = {"MAIL_POLL_SECONDS": "3600"}
+
+
+def wait_until_waiting(url):
+    """Until the database's one mailer has finished its round and waits (idle, its last statement not the LISTEN):
+    a mail queued now can only reach it through a notification."""
+    database = url.rsplit("/", 1)[1]
+    wait_for(lambda: psql(f"""SELECT count(*) FROM pg_stat_activity
+                              WHERE application_name = 'user-service-mailer' AND datname = '{database}'
+                                AND state = 'idle' AND query NOT LIKE 'LISTEN%'""", url=url) == "1",
+             timeout=30, message="the mailer waiting")
+
+
+def test_a_new_mail_wakes_a_waiting_mailer_at_once(mail_database, mail_server, make_mailer):
+    make_mailer(mail_database, mail_server, env=NO_POLL)
+    wait_until_waiting(mail_database)
+    queue_mail(mail_database, "password_changed", "woken@example.com")
+    mail_server.wait_for_mail("woken@example.com", timeout=10)
 
 
 def test_a_queued_mail_is_delivered_as_proper_mime_and_its_link_blanked(mail_database, mail_server, make_mailer):
@@ -168,17 +191,6 @@ def test_sigterm_finishes_the_mail_in_hand_and_releases_the_rest(mail_database, 
     assert [(r["leased"], r["attempts"]) for r in rows if not r["sent"]] == [(False, 0), (False, 0)]
 
 
-def test_a_rolled_back_transaction_sends_nothing(mail_database, mail_server, make_mailer):
-    make_mailer(mail_database, mail_server)
-    psql("""BEGIN;
-            INSERT INTO mail_outbox (kind, recipient, variables) VALUES ('password_reset', 'rolled@example.com', '{"token": "x"}');
-            ROLLBACK;""", url=mail_database)
-    queue_mail(mail_database, "password_changed", "after@example.com")
-    mail_server.wait_for_mail("after@example.com")
-    assert mail_server.delivered("rolled@example.com") == [] and len(mail_server.delivered()) == 1
-    assert rows_where(mail_database, "recipient = 'rolled@example.com'") == 0
-
-
 def test_pending_mail_past_its_tokens_expiry_is_dropped_not_sent(mail_database, mail_server, make_mailer):
     [expired] = queue_mail(mail_database, "password_reset", "expired@example.com", token="old", expires_in_seconds=-1)
     mailer = make_mailer(mail_database, mail_server)
@@ -216,15 +228,145 @@ def test_starttls_refuses_an_untrusted_certificate_and_keeps_the_mail(mail_datab
     assert server.delivered() == []
 
 
-def test_the_mailer_reconnects_when_its_database_connection_drops(mail_database, mail_server, make_mailer):
-    mailer = make_mailer(mail_database, mail_server)
+def refused_attempt(url, mail_id, server):
+    """The mail's first attempt failed and was recorded; it stays pending and nothing reached the server."""
+    wait_for(lambda: mail_row(url, mail_id)["last_error"], timeout=30, message="the failed attempt recorded")
+    row = mail_row(url, mail_id)
+    assert not row["sent"] and not row["failed"] and row["attempts"] == 1, row
+    assert server.delivered() == []
+    return row["last_error"]
+
+
+def test_starttls_refuses_a_relay_that_does_not_offer_it(mail_database, make_mail_server, make_mailer, tls_certificate):
+    server = make_mail_server()  # plain SMTP, no STARTTLS
+    make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": tls_certificate[0]})
+    [mail_id] = queue_mail(mail_database, "password_changed", "plain@example.com")
+    assert "starttls" in refused_attempt(mail_database, mail_id, server).lower()
+
+
+def test_a_trusted_certificate_for_another_host_is_refused(mail_database, make_mail_server, make_mailer):
+    folder = private_folder(os.path.join(RUN_DIR, f"mail-tls-{uuid.uuid4().hex[:6]}"))
+    authority = certificate_authority(folder, "test-ca")
+    certificate = signed_certificate(folder, "other-host", authority, names="DNS:relay.other.example")
+    server = make_mail_server(security="starttls", certificate=certificate)
+    make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": authority[0]})
+    [mail_id] = queue_mail(mail_database, "password_changed", "wronghost@example.com")
+    assert "127.0.0.1" in refused_attempt(mail_database, mail_id, server)  # "no alternative certificate subject name matches"
+
+
+def test_smtp_ca_file_replaces_the_systems_authorities(mail_database, make_mail_server, make_mailer, tls_certificate):
+    """libcurl's built-in CApath (/etc/ssl/certs) stays in use unless cleared. The mailer runs in a mount namespace
+    where /etc/ssl/certs holds only a test authority (a stand-in for the system's store): trusted without
+    SMTP_CA_FILE, refused when SMTP_CA_FILE names another authority."""
+    folder = private_folder(os.path.join(RUN_DIR, f"mail-tls-{uuid.uuid4().hex[:6]}"))
+    system_store = os.path.join(folder, "certs")
+    os.mkdir(system_store)
+    os.chmod(folder, 0o755)
+    os.chmod(system_store, 0o755)
+    authority = certificate_authority(system_store, "system-ca")
+    subprocess.run(["openssl", "rehash", system_store], check=True, capture_output=True)
+    shutil.copy(authority[0], os.path.join(system_store, "ca-certificates.crt"))  # libcurl's default CAfile, in the store
+    server = make_mail_server(security="starttls", certificate=signed_certificate(folder, "relay", authority))
+    in_namespace = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /etc/ssl/certs && exec "$@"', system_store]
+
+    trusting = make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls"}, wrapper=in_namespace)
+    queue_mail(mail_database, "password_changed", "system-store@example.com")
+    server.wait_for_mail("system-store@example.com")
+    trusting.stop()
+
+    make_mailer(mail_database, server, env={"SMTP_SECURITY": "starttls", "SMTP_CA_FILE": tls_certificate[0]}, wrapper=in_namespace)
+    [mail_id] = queue_mail(mail_database, "password_changed", "private-ca@example.com")
+    wait_for(lambda: mail_row(mail_database, mail_id)["last_error"], timeout=30, message="the failed attempt recorded")
+    row = mail_row(mail_database, mail_id)
+    assert not row["sent"] and "certificate" in row["last_error"].lower(), row
+    assert server.delivered("private-ca@example.com") == []
+
+
+def test_permanent_refusals_are_given_up_after_three_and_passing_ones_retried(mail_database, make_mail_server, make_mailer):
+    """A 5xx answer to a mail's DATA is tried again twice, then given up; a 4xx answer is retried until the last
+    attempt. last_error holds the reply code, never the relay's text (which may echo the mail)."""
+    server = make_mail_server(reject={"refused@example.com": "554 5.7.1 Refused: echo-of-the-data-xyzzy",
+                                      "later@example.com": "451 4.7.1 Greylisted: echo-of-the-data-xyzzy"})
+    mailer = make_mailer(mail_database, server)
+    [refused] = queue_mail(mail_database, "password_changed", "refused@example.com")
+    [later] = queue_mail(mail_database, "password_changed", "later@example.com")
+    for attempt in range(1, 5):
+        wait_for(lambda: rows_where(mail_database, f"attempts = {attempt} AND leased_until IS NULL AND last_error IS NOT NULL AND failed_at IS NULL")
+                 + rows_where(mail_database, "failed_at IS NOT NULL") == 2, timeout=30, message=f"attempt {attempt}")
+        psql("UPDATE mail_outbox SET next_attempt_at = now() WHERE failed_at IS NULL", url=mail_database)
+        wake_mailers(mail_database)
+    wait_for(lambda: mail_row(mail_database, later)["attempts"] == 5, timeout=30, message="the fifth attempt")
+    given_up, pending = mail_row(mail_database, refused), mail_row(mail_database, later)
+    assert given_up["failed"] and given_up["attempts"] == 3 and given_up["variables"] == "{}", given_up
+    assert "554" in given_up["last_error"] and "xyzzy" not in given_up["last_error"], given_up
+    assert not pending["failed"] and "451" in pending["last_error"] and "xyzzy" not in pending["last_error"], pending
+    assert psql("SELECT rejections FROM mail_outbox ORDER BY recipient", url=mail_database).split() == ["0", "3"]
+    assert "given up after 3 permanent refusals" in mailer.log() and "xyzzy" not in mailer.log()
+    assert server.delivered() == []
+
+
+def test_the_mailer_reconnects_when_its_database_connection_drops_and_listens_again(mail_database, mail_server, make_mailer):
+    mailer = make_mailer(mail_database, mail_server, env=NO_POLL)
     database = mail_database.rsplit("/", 1)[1]
     psql(f"""SELECT pg_terminate_backend(pid) FROM pg_stat_activity
              WHERE application_name = 'user-service-mailer' AND datname = '{database}'""", url=mail_database)
     mailer.wait_for_log("mailer: ready", count=2)
     assert "database unavailable" in mailer.log()
+    wait_until_waiting(mail_database)
     queue_mail(mail_database, "password_changed", "again@example.com")
-    mail_server.wait_for_mail("again@example.com")
+    mail_server.wait_for_mail("again@example.com", timeout=10)
+
+
+def test_a_late_failed_mark_leaves_the_mail_to_the_mailer_that_holds_it_now(mail_database, mail_server, make_mailer):
+    """The first mailer loses the database between the relay's answer (451) and its mark, and stays away until its
+    lease has run out and a second mailer is sending the mail. When it comes back, its deferred mark must not end the
+    second mailer's lease (which would let a third send the mail at the same time), and the rest of its batch, still
+    leased to it, is released. Each mail is delivered once."""
+    role, password = "mailer_" + uuid.uuid4().hex[:10], secrets.token_hex(16)
+    psql(f"CREATE ROLE {role} LOGIN PASSWORD '{password}'", stdin=True)
+    first = None
+    try:
+        psql(f"GRANT SELECT, UPDATE ON mail_outbox TO {role}; GRANT SELECT, INSERT, UPDATE ON mail_delivery_counters TO {role}",
+             url=mail_database)
+        first = make_mailer(mail_database.replace("://postgres@", f"://{role}:{password}@", 1), mail_server)
+        mail_server.stall()
+        queue_mail(mail_database, "password_reset", "late%n@example.com", token="t", expires_in_seconds=3600, count=2)
+        mail_server.wait_until_stalled()
+        [held] = mail_server.stalled_recipients
+        [rest] = {"late1@example.com", "late2@example.com"} - {held}
+        second = make_mailer(mail_database, mail_server)  # both mails are the first mailer's: nothing for it yet
+
+        psql(f"ALTER ROLE {role} NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'")
+        mail_server.release(accept=False)  # 451: the first mailer's failed mark cannot be written
+        first.wait_for_log("connecting again")
+        mail_server.stall()
+        psql(f"UPDATE mail_outbox SET leased_until = now() - interval '1 second' WHERE recipient = '{held}'", url=mail_database)
+        wake_mailers(mail_database)
+        mail_server.wait_until_stalled()  # the second mailer is sending it
+        assert mail_server.stalled_recipients == [held]
+        lease = psql(f"SELECT leased_until FROM mail_outbox WHERE recipient = '{held}'", url=mail_database)
+
+        psql(f"ALTER ROLE {role} LOGIN")
+        first.wait_for_log("wrote 1 marks and 1 releases that the lost database connection had deferred")
+        row = psql(f"SELECT leased_until, attempts, coalesce(last_error, '') FROM mail_outbox WHERE recipient = '{held}'",
+                   url=mail_database)
+        assert row == f"{lease}|2|", row  # still the second mailer's lease, untouched
+        # The rest of the first mailer's batch was released, then sent (by it: the second is busy), its attempt counted once.
+        mail_server.wait_for_mail(rest)
+        wait_for(lambda: rows_where(mail_database, f"recipient = '{rest}' AND sent_at IS NOT NULL AND attempts = 1") == 1,
+                 message="the released mail sent")
+
+        mail_server.release(accept=True)
+        wait_for(lambda: rows_where(mail_database, "sent_at IS NOT NULL") == 2, message="both marked sent")
+        assert sorted(r for d in mail_server.delivered() for r in d.recipients) == sorted([held, rest])
+        assert "mailer: sent " in second.log()
+    finally:
+        if first:
+            first.stop(sig=signal.SIGKILL)
+        psql(f"REVOKE ALL ON mail_outbox, mail_delivery_counters FROM {role}", url=mail_database, check=False)
+        psql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'", check=False)
+        psql(f"DROP ROLE {role}")
 
 
 def test_the_mailer_refuses_to_start_without_what_delivery_needs(mail_database, tmp_path):

@@ -288,6 +288,8 @@ def test_make_run_keeps_each_mail_as_a_file_in_its_folder(make_run):
     text = open(os.path.join(mail_dir, name)).read()
     assert f"{make_run['url']}/reset-password?token={token}" in text and "Subject: Reset your password" in text
     assert stat.S_IMODE(os.stat(mail_dir).st_mode) == 0o700
+    # The local server listens on a unix socket in the private runtime folder, not on a port any local user reaches.
+    assert stat.S_ISSOCK(os.stat(os.path.join(make_run["dir"], "smtp.sock")).st_mode)
     for file in os.listdir(mail_dir):
         assert stat.S_IMODE(os.stat(os.path.join(mail_dir, file)).st_mode) == 0o600, file
     wait_for(lambda: pg_admin(make_run, "SELECT sent_at IS NOT NULL, variables FROM mail_outbox").stdout.strip() == "t|{}",

@@ -2,17 +2,19 @@
 enum AccountRules {
     static let usernameMessage = "Username must be 3 to 32 characters: letters, digits, '_', '.' or '-'"
 
-    /// A plain `local@domain.tld` check, the way Pydantic's EmailStr refuses the obvious mistakes.
+    /// An address mail can be sent to (`MailAddress.isValid`: RFC 5321's dot-atom form in ASCII, so `a..b@`,
+    /// `a<b>@`, `a,b@` are refused, as pydantic's EmailStr does) with a domain of at least two labels
+    /// (`user@localhost` is not an account's address). Internationalized addresses (`josé@`, `@exämple.com`) are
+    /// refused as well: the service could not deliver their links (see `emailProblem`).
     static func isValidEmail(_ email: String) -> Bool {
-        guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace || $0.isNewline }) else { return false }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return false }
-        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 2 else { return false }
-        return labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
-        }
+        MailAddress.isValid(email) && email.split(separator: "@").last?.contains(".") == true
+    }
+
+    /// What is wrong with an address that `isValidEmail` refuses, as pydantic's email-validator words it.
+    static func emailProblem(_ email: String) -> String {
+        email.unicodeScalars.allSatisfy(\.isASCII)
+            ? "value is not a valid email address: An email address must have an @-sign and a valid domain."
+            : "value is not a valid email address: Internationalized addresses are not supported: use only ASCII characters."
     }
 
     static func isValidUsername(_ username: String) -> Bool {

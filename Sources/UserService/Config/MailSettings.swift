@@ -6,6 +6,7 @@ public import SMTP
 public struct MailSettings: Sendable {
     public var smtpHost: String?
     public var smtpPort: Int
+    public var smtpUnixSocket: String?
     public var smtpSecurity: SMTPRelay.Security
     public var smtpCAFile: String?
     public var smtpCredentials: SMTPRelay.Credentials?
@@ -17,6 +18,9 @@ public struct MailSettings: Sendable {
     public var retry: RetrySchedule
     /// Sent, given-up and dropped mail older than this is deleted by `user-service cleanup`.
     public var retentionDays: Int
+    /// The mailer's longest wait between rounds: the safety net should a notification be missed (LISTEN/NOTIFY
+    /// wakes it at once on new mail).
+    public var pollSeconds: Int
 
     /// What delivering mail needs; an error names the first variable missing.
     public func delivery() throws(ConfigurationError) -> (relay: SMTPRelay, from: MailAddress, publicBaseURL: String) {
@@ -25,8 +29,8 @@ public struct MailSettings: Sendable {
         guard let publicBaseURL else {
             throw ConfigurationError(variable: "PUBLIC_BASE_URL", problem: "is required to send mail (the front end's address the links start with)")
         }
-        return (SMTPRelay(host: smtpHost, port: smtpPort, security: smtpSecurity, caFile: smtpCAFile, credentials: smtpCredentials,
-                          timeoutSeconds: smtpTimeoutSeconds), from, publicBaseURL)
+        return (SMTPRelay(host: smtpHost, port: smtpPort, unixSocket: smtpUnixSocket, security: smtpSecurity, caFile: smtpCAFile,
+                          credentials: smtpCredentials, timeoutSeconds: smtpTimeoutSeconds), from, publicBaseURL)
     }
 
     static func load(_ reader: Configuration.Reader) throws(ConfigurationError) -> MailSettings {
@@ -41,6 +45,14 @@ public struct MailSettings: Sendable {
         }
         guard username == nil || security != .none else {
             throw ConfigurationError(variable: "SMTP_USERNAME", problem: "needs SMTP_SECURITY starttls or tls (a password is never sent in clear)")
+        }
+        let host = reader.optional("SMTP_HOST")
+        if let host, !SMTPRelay.isHostName(host) {
+            throw ConfigurationError(variable: "SMTP_HOST", problem: "must be a host name or an IP address (no login, port or path)")
+        }
+        let unixSocket = reader.optional("SMTP_UNIX_SOCKET")
+        if let unixSocket, !unixSocket.hasPrefix("/") {
+            throw ConfigurationError(variable: "SMTP_UNIX_SOCKET", problem: "must be an absolute path")
         }
         var from: MailAddress?
         if let text = reader.optional("MAIL_FROM") {
@@ -61,8 +73,9 @@ public struct MailSettings: Sendable {
         let attempts = reader.optional("MAIL_MAX_ATTEMPTS") == nil
             ? nil : try reader.integer("MAIL_MAX_ATTEMPTS", default: 1, range: 1...100_000)
         return MailSettings(
-            smtpHost: reader.optional("SMTP_HOST"),
+            smtpHost: host,
             smtpPort: try reader.integer("SMTP_PORT", default: security == .tls ? 465 : 587, range: 1...65_535),
+            smtpUnixSocket: unixSocket,
             smtpSecurity: security,
             smtpCAFile: reader.optional("SMTP_CA_FILE"),
             smtpCredentials: username.flatMap { name in password.map { SMTPRelay.Credentials(username: name, password: $0) } },
@@ -71,7 +84,8 @@ public struct MailSettings: Sendable {
             publicBaseURL: publicBaseURL,
             templatesDirectory: reader.string("MAIL_TEMPLATES_DIR", default: "mail/templates"),
             retry: RetrySchedule(maximumDelaySeconds: maximumDelay, maximumAttempts: attempts),
-            retentionDays: try reader.integer("MAIL_RETENTION_DAYS", default: 30, range: 1...3650))
+            retentionDays: try reader.integer("MAIL_RETENTION_DAYS", default: 30, range: 1...3650),
+            pollSeconds: try reader.integer("MAIL_POLL_SECONDS", default: 30, range: 1...86_400))
     }
 
     /// `http(s)://host[:port][/path]` without a trailing `/`; nil for anything else (a query, a fragment, spaces,

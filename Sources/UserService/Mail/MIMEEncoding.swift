@@ -33,13 +33,16 @@ enum MIMEEncoding {
     }
 
     /// `text` as RFC 2047 `=?UTF-8?B?...?=` words, each holding whole characters and short enough to follow a
-    /// header's name on a 78-octet line, to be joined by folding white space (`CRLF SP`).
+    /// header's name on a 78-octet line, to be joined by folding white space (`CRLF SP`). Cut between Unicode
+    /// scalars (> Each 'encoded-word' MUST represent an integral number of characters. — RFC 2047 §5: a UTF-8
+    /// sequence), not between grapheme clusters, which have no length limit: a letter with 400 combining accents
+    /// is one cluster of 801 octets, and a word holding it would make a line the relay refuses.
     static func encodedWords(_ text: String) -> [String] {
         var words: [String] = []
         var chunk: [UInt8] = []
         // 39 octets become 52 base64 characters: with `=?UTF-8?B?` and `?=`, 64 (RFC 2047 allows 75).
-        for character in text {
-            let bytes = Array(String(character).utf8)
+        for scalar in text.unicodeScalars {
+            let bytes = Array(String(scalar).utf8)
             if chunk.count + bytes.count > 39, !chunk.isEmpty {
                 words.append(word(chunk))
                 chunk = []

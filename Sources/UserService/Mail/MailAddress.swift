@@ -43,13 +43,18 @@ public struct MailAddress: Sendable, Equatable {
         return "\(name) <\(address)>"
     }
 
-    /// RFC 5321 `Mailbox` without quoted local parts or address literals: dot-atoms of `atext` around one `@`,
-    /// at most 254 octets.
+    /// RFC 5321 `Mailbox` without quoted local parts or address literals: a dot-atom of `atext` of at most 64 octets,
+    /// `@`, a domain of letter-digit-hyphen labels (1 to 63 octets, no hyphen first or last), at most 254 octets in
+    /// all. ASCII only: an internationalized address needs SMTPUTF8 all the way to the mailbox, which the service
+    /// does not promise (registration refuses such addresses, `AccountRules.isValidEmail`).
     static func isValid(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
         let local = bytes[..<at], domain = bytes[(at + 1)...]
-        return isDotAtom(local, allowed: isAtext) && isDotAtom(domain) { isLetterOrDigit($0) || $0 == UInt8(ascii: "-") }
+        return local.count <= 64 && isDotAtom(local, allowed: isAtext)
+            && isDotAtom(domain) { isLetterOrDigit($0) || $0 == UInt8(ascii: "-") }
+            && domain.split(separator: UInt8(ascii: "."))
+                .allSatisfy { $0.count <= 63 && $0.first != UInt8(ascii: "-") && $0.last != UInt8(ascii: "-") }
     }
 
     private static func isDotAtom(_ bytes: ArraySlice<UInt8>, allowed: (UInt8) -> Bool) -> Bool {

@@ -1,8 +1,10 @@
 import Postgres
 
 /// The outbox in `/metrics`: the queue's depth and its oldest mail's age, read from `mail_outbox` (gauges), and
-/// what the mailers did, read from `mail_delivery_counters` (counters that cleanup never lowers). Two indexed reads
-/// per scrape; the mailers are other processes, so nothing here lives in the pool's shared counters.
+/// what the mailers did, read from `mail_delivery_counters` (counters that cleanup never lowers). Each scrape costs
+/// the same whatever the backlog: the pending mails are counted up to `pendingCountCap` and the oldest is the first
+/// entry of an index (mail_outbox_pending_created). The mailers are other processes, so nothing here lives in the
+/// pool's shared counters.
 struct MailMetrics: Equatable {
     struct Counts: Equatable {
         var sent = 0
@@ -11,13 +13,17 @@ struct MailMetrics: Equatable {
         var expired = 0
     }
 
+    /// A backlog larger than this is reported as this: far past any alert threshold, and cheap to count.
+    static let pendingCountCap = 10_000
+
     var pending = 0
     var oldestPendingAgeSeconds = 0.0
     var counts: [OutgoingMail.Kind: Counts] = [:]
 
     static let pendingSQL = PreparedStatement("mail_metrics_pending", """
-        SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
-        FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+        SELECT (SELECT count(*) FROM (SELECT FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL LIMIT \(pendingCountCap)) AS capped),
+               coalesce(extract(epoch FROM now() - (SELECT created_at FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL
+                                                    ORDER BY created_at LIMIT 1)), 0)
         """)
     static let countsSQL = PreparedStatement("mail_metrics_counts",
         "SELECT kind, sent, send_failures, given_up, expired FROM mail_delivery_counters")
@@ -38,7 +44,8 @@ struct MailMetrics: Equatable {
 
     /// Prometheus text, every kind listed (0 before its first mail).
     var rendered: String {
-        var out = "# HELP user_service_mail_outbox_pending Mails waiting in the outbox: not yet sent, given up or dropped.\n"
+        var out = "# HELP user_service_mail_outbox_pending Mails waiting in the outbox: not yet sent, given up or dropped"
+            + " (counted up to \(Self.pendingCountCap)).\n"
         out += "# TYPE user_service_mail_outbox_pending gauge\nuser_service_mail_outbox_pending \(pending)\n"
         out += "# HELP user_service_mail_outbox_oldest_pending_age_seconds Age of the oldest mail waiting; 0 when none waits.\n"
         out += "# TYPE user_service_mail_outbox_oldest_pending_age_seconds gauge\n"

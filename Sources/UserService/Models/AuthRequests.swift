@@ -30,7 +30,7 @@ extension FieldReader {
     mutating func emailAddress(_ field: String) -> String {
         let email = string(field, maxLength: 254, format: "email").trimmingWhitespace().lowercased()
         if wasRead(field), !AccountRules.isValidEmail(email) {
-            fail(field, "value is not a valid email address: An email address must have an @-sign and a valid domain.")
+            fail(field, AccountRules.emailProblem(email))
         }
         return email
     }
