@@ -8,12 +8,22 @@ public struct ConnectionOptions: Sendable {
     public var connectTimeoutSeconds: Int
     public var statementTimeoutMilliseconds: Int
     public var applicationName: String
+    /// Whether TimeZone, DateStyle and statement_timeout go in the startup packet's `options`. PgBouncer refuses
+    /// that parameter: behind it they come from the role (`ALTER ROLE ... SET`), and a connection whose TimeZone or
+    /// DateStyle differs from the pinned values is refused.
+    public var startupOptions: Bool
+    /// Whether statements are prepared once per connection under a name. Off, each is sent with its text (an
+    /// unnamed statement), as a PgBouncer before 1.21 in transaction mode needs.
+    public var preparedStatements: Bool
 
-    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMilliseconds: Int = 5000, applicationName: String = "user-service") {
+    public init(url: String, connectTimeoutSeconds: Int = 3, statementTimeoutMilliseconds: Int = 5000, applicationName: String = "user-service",
+                startupOptions: Bool = true, preparedStatements: Bool = true) {
         self.url = url
         self.connectTimeoutSeconds = connectTimeoutSeconds
         self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
         self.applicationName = applicationName
+        self.startupOptions = startupOptions
+        self.preparedStatements = preparedStatements
     }
 }
 
@@ -31,14 +41,18 @@ public struct PreparedStatement: Sendable, Hashable {
 public final class PostgresConnection {
     let handle: OpaquePointer
     private var prepared: Set<String> = []
+    private let preparesStatements: Bool
 
     public init(_ options: ConnectionOptions) throws(PostgresError) {
         // TimeZone and DateStyle are pinned so timestamps arrive in one form; statement_timeout bounds every query.
         // The URL's own `options` come first: the pinned settings follow and win, the rest (a search_path) stays.
-        let pinned = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=\(options.statementTimeoutMilliseconds)"
-        let settings = Self.optionsParameter(of: options.url).map { $0 + " " + pinned } ?? pinned
-        let keywords = ["dbname", "connect_timeout", "options", "application_name", "client_encoding"]
-        let values = [options.url, String(options.connectTimeoutSeconds), settings, options.applicationName, "UTF8"]
+        var keywords = ["dbname", "connect_timeout", "application_name", "client_encoding"]
+        var values = [options.url, String(options.connectTimeoutSeconds), options.applicationName, "UTF8"]
+        if options.startupOptions {
+            let pinned = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c statement_timeout=\(options.statementTimeoutMilliseconds)"
+            keywords.append("options")
+            values.append(Self.optionsParameter(of: options.url).map { $0 + " " + pinned } ?? pinned)
+        }
         // > keywords and values: arrays terminated with a NULL entry.
         // > expand_dbname: the first dbname keyword is checked to see if it is a connection string
         let connection = withCStrings(keywords + [nil]) { keys in
@@ -53,6 +67,11 @@ public final class PostgresConnection {
             throw PostgresError(kind: .connectionFailed, serverMessage: message)
         }
         handle = connection
+        preparesStatements = options.preparedStatements
+        if !options.startupOptions, let unpinned = unpinnedSetting() {
+            throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, "
+                + "set the role's: ALTER ROLE ... SET TimeZone = 'UTC', SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
+        }
         // Notices (e.g. "relation already exists, skipping") would otherwise go to stderr unformatted.
         PQsetNoticeProcessor(handle, { _, _ in }, nil)
     }
@@ -74,6 +93,16 @@ public final class PostgresConnection {
             }
             option += 1
         }
+        return nil
+    }
+
+    /// The pinned setting the server reports otherwise, if any. The server reports both at startup (and PgBouncer
+    /// passes them on): > PQparameterStatus: Looks up a current parameter setting of the server.
+    private func unpinnedSetting() -> String? {
+        let timeZone = PQparameterStatus(handle, "TimeZone").map { String(cString: $0) } ?? ""
+        let dateStyle = PQparameterStatus(handle, "DateStyle").map { String(cString: $0) } ?? ""
+        if !["UTC", "Etc/UTC"].contains(timeZone) { return "TimeZone is \(timeZone.isEmpty ? "unknown" : timeZone), not UTC" }
+        if !dateStyle.hasPrefix("ISO") { return "DateStyle is \(dateStyle.isEmpty ? "unknown" : dateStyle), not ISO" }
         return nil
     }
 
@@ -110,6 +139,7 @@ public final class PostgresConnection {
     /// Runs a statement prepared on this connection (preparing it first if this connection has not).
     @discardableResult
     public func query(_ statement: PreparedStatement, _ parameters: [(any PostgresBindable)?] = []) throws(PostgresError) -> PostgresResult {
+        guard preparesStatements else { return try query(statement.sql, parameters) }
         if !prepared.contains(statement.name) {
             _ = try check(PQprepare(handle, statement.name, statement.sql, 0, nil))
             prepared.insert(statement.name)

@@ -23,9 +23,7 @@ public final class Application: HTTPResponder {
         try layout.check(routeCount: Routes.table.count, counters: counters)
         self.configuration = configuration
         jsonLimits = JSONParser.Limits(maximumMembers: configuration.maxJSONMembers)
-        let database = Database(ConnectionOptions(
-            url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
-            statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds))
+        let database = Database(configuration.connectionOptions(applicationName: "user-service"))
         services = try Services(configuration: configuration, database: database,
                                 metrics: ServiceMetrics(counters: counters, layout: layout))
         router = buildRouter(services)

@@ -8,9 +8,7 @@ enum CleanupCommand {
     static func run(environment: [String: String]) -> Int32 {
         runReportingFailure("cleanup") {
             let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
-            let connection = try PostgresConnection(ConnectionOptions(
-                url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
-                statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds, applicationName: "user-service-cleanup"))
+            let connection = try PostgresConnection(configuration.connectionOptions(applicationName: "user-service-cleanup"))
             let report = try Cleanup(connection: connection, configuration: configuration).run()
             Log.write("user-service: cleanup \(report.description)")
         }

@@ -108,9 +108,7 @@ enum MailerCommand {
             // A relay that closes the connection must not kill the process: libcurl leaves SIGPIPE to us (NOSIGNAL).
             signal(SIGPIPE, SIG_IGN)
             let signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT])
-            let options = ConnectionOptions(url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
-                                            statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds,
-                                            applicationName: "user-service-mailer")
+            let options = configuration.connectionOptions(applicationName: "user-service-mailer")
             Log.write("mailer: starting: \(courier.relayDescription)")
             Mailer(courier: courier, options: options, signals: signals, pollSeconds: configuration.mail.pollSeconds).run()
         }

@@ -137,9 +137,7 @@ enum UsersCommand {
     }
 
     static func connectionOptions(_ configuration: Configuration, statementTimeout: Int?) -> ConnectionOptions {
-        ConnectionOptions(url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
-                          statementTimeoutMilliseconds: statementTimeout ?? configuration.dbStatementTimeoutMilliseconds,
-                          applicationName: "user-service-users")
+        configuration.connectionOptions(applicationName: "user-service-users", statementTimeoutMilliseconds: statementTimeout)
     }
 
     static func createAdmin(_ parsed: Arguments, _ administration: AccountAdministration, _ configuration: Configuration) throws {

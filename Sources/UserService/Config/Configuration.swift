@@ -32,6 +32,9 @@ public struct Configuration: Sendable {
     public var drainTimeoutSeconds: Int
     public var dbStatementTimeoutMilliseconds: Int
     public var dbConnectTimeoutSeconds: Int
+    /// `DB_STARTUP_OPTIONS`, `DB_PREPARED_STATEMENTS`: off behind PgBouncer (see `ConnectionOptions`).
+    public var dbStartupOptions = true
+    public var dbPreparedStatements = true
     public var migrationsDirectory: String
     /// `/openapi.json`, `/docs`, `/redoc` and the pages' assets; off: all of them answer 404.
     public var docsEnabled: Bool
@@ -133,6 +136,8 @@ public struct Configuration: Sendable {
             throw ConfigurationError(variable: "CLEANUP_RETENTION_DAYS",
                                      problem: "must be at least REFRESH_TOKEN_EXPIRE_DAYS (refresh-token reuse detection needs the rows)")
         }
+        configuration.dbStartupOptions = try reader.boolean("DB_STARTUP_OPTIONS", default: true)
+        configuration.dbPreparedStatements = try reader.boolean("DB_PREPARED_STATEMENTS", default: true)
         for name in ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"] where environment[name] != nil {
             configuration.warnings.append("\(name) is ignored: each worker process holds exactly one database connection")
         }
