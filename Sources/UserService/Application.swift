@@ -23,9 +23,11 @@ public final class Application: HTTPResponder {
         try layout.check(routeCount: Routes.table.count, counters: counters)
         self.configuration = configuration
         jsonLimits = JSONParser.Limits(maximumMembers: configuration.maxJSONMembers)
+        // With the session cache, the worker's connection LISTENs for what changes a session check.
         let database = Database(ConnectionOptions(
             url: configuration.databaseURL, connectTimeoutSeconds: configuration.dbConnectTimeoutSeconds,
-            statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds))
+            statementTimeoutMilliseconds: configuration.dbStatementTimeoutMilliseconds),
+            listening: configuration.sessionCacheSeconds > 0 ? [SessionCache.channel] : [])
         services = try Services(configuration: configuration, database: database,
                                 metrics: ServiceMetrics(counters: counters, layout: layout))
         router = buildRouter(services)
@@ -57,6 +59,8 @@ public final class Application: HTTPResponder {
         case .notFound:
             response = redirectWithoutTrailingSlash(request) ?? errorResponse(APIError.notFound)
         }
+        // Before the answer leaves: what this request's transactions changed reaches the other workers' caches.
+        services.sessionCheck.requestFinished()
         if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
         metrics.recordRequest(row: metrics.layout.row(routeIndex: routeIndex, method: request.method),
                               status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)

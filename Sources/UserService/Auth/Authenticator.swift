@@ -6,18 +6,19 @@ struct Caller {
     let sessionID: String
 }
 
-/// Bearer authentication: verify the access token, then load the user of its live session in one query.
+/// Bearer authentication: verify the access token, then find the user of its live session (`SessionCheck`: the
+/// worker's cache for reads, else one query).
 struct Authenticator {
     let tokens: AccessTokens
-    let sessions: SessionRepository
-    let lastSeenInterval: Int
+    let sessions: SessionCheck
 
     func authenticate(_ request: HTTPRequest) throws -> Caller {
         guard let header = request.authorization, header.count > 7,
               header.prefix(7).lowercased() == "bearer " else { throw APIError.unauthorized("Not authenticated") }
         let token = String(header.dropFirst(7).drop { $0 == " " })
         guard let claims = try tokens.verify(token), UUIDText.isValid(claims.sessionID), UUIDText.isValid(claims.userID),
-              let user = try sessions.authenticate(sessionID: claims.sessionID, userID: claims.userID, lastSeenInterval: lastSeenInterval)
+              let user = try sessions.user(sessionID: claims.sessionID, userID: claims.userID,
+                                           cacheable: request.method == "GET" || request.method == "HEAD")
         else { throw APIError.unauthorized() }
         return Caller(user: user, sessionID: claims.sessionID)
     }
