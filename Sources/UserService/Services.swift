@@ -61,7 +61,7 @@ final class Services {
                            generations: SessionGenerations(counters: metrics.counters, base: metrics.layout.sessionGenerationBase))
             : nil
         sessionCheck = SessionCheck(sessions: sessions, database: database,
-                                    lastSeenInterval: configuration.sessionLastSeenIntervalSeconds, cache: cache)
+                                    lastSeenInterval: configuration.sessionLastSeenIntervalSeconds, metrics: metrics, cache: cache)
         authenticator = Authenticator(tokens: tokens, sessions: sessionCheck)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }

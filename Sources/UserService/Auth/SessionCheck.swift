@@ -15,27 +15,32 @@ final class SessionCheck {
     private let sessions: SessionRepository
     private let database: Database
     private let lastSeenInterval: Int
+    private let metrics: ServiceMetrics
     /// nil when `SESSION_CACHE_SECONDS` is 0: every check is a query.
     private let cache: SessionCache?
 
-    init(sessions: SessionRepository, database: Database, lastSeenInterval: Int, cache: SessionCache?) {
+    init(sessions: SessionRepository, database: Database, lastSeenInterval: Int, metrics: ServiceMetrics, cache: SessionCache?) {
         self.sessions = sessions
         self.database = database
         self.lastSeenInterval = lastSeenInterval
+        self.metrics = metrics
         self.cache = cache
     }
 
     /// The user of the live session `sessionID` of `userID` (both from a verified token), or nil.
     func user(sessionID: String, userID: String, cacheable: Bool) throws -> UserRecord? {
         guard let cache else {
+            metrics.recordSessionCheck(cached: false)
             return try sessions.authenticate(sessionID: sessionID, userID: userID, lastSeenInterval: lastSeenInterval)?.user
         }
         cache.connected(database.receiveNotifications { cache.received($0) })
         let now = Clock.nanoseconds()
         if cacheable, let user = cache.user(sessionID: sessionID, userID: userID, nanoseconds: now,
                                             microsecondsSinceEpoch: Clock.unixMicroseconds()) {
+            metrics.recordSessionCheck(cached: true)
             return user
         }
+        metrics.recordSessionCheck(cached: false)
         let ticket = cache.ticket(for: userID)
         guard let live = try sessions.authenticate(sessionID: sessionID, userID: userID, lastSeenInterval: lastSeenInterval)
         else { return nil }
