@@ -14,4 +14,11 @@ public enum Clock {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec)
     }
+
+    /// Wall-clock microseconds since the Unix epoch (PostgreSQL's timestamp resolution).
+    public static func unixMicroseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
 }

@@ -1,11 +1,39 @@
 /// The worker's database: one connection, opened on first use and opened again after it breaks.
 ///
-/// Prepared statements are per connection, so a new connection prepares them again on first use.
+/// Prepared statements are per connection, so a new connection prepares them again on first use. With
+/// `channels`, every connection LISTENs on them before its first statement, and each one it opens gets a new
+/// number (`connectionNumber`), so a reader of notifications can tell that some may have been missed in between.
 public final class Database {
     private let options: ConnectionOptions
+    private let channels: [String]
     private var connection: PostgresConnection?
+    /// The number of the connection opened last (0: none yet). Each new connection listens before it is numbered.
+    public private(set) var connectionNumber: UInt64 = 0
 
-    public init(_ options: ConnectionOptions) { self.options = options }
+    public init(_ options: ConnectionOptions, listening channels: [String] = []) {
+        self.options = options
+        self.channels = channels
+    }
+
+    /// Checks the connection as each use does (`isAlive`: a zero-timeout poll, and a non-blocking read only when
+    /// something arrived) and hands `body` every notification received on it. Returns the number of the open,
+    /// listening connection — nil when there is none: not opened yet, or found closed (then dropped; the next use
+    /// opens and numbers a new one). Nothing is sent to the server.
+    public func receiveNotifications(_ body: (PostgresNotification) -> Void) -> UInt64? {
+        guard let connection else { return nil }
+        guard connection.isAlive else {
+            self.connection = nil
+            return nil
+        }
+        connection.takeNotifications(body)
+        return connectionNumber
+    }
+
+    /// Hands `body` the notifications already read on the open connection (by the statements just run), without
+    /// a system call.
+    public func takeNotifications(_ body: (PostgresNotification) -> Void) {
+        connection?.takeNotifications(body)
+    }
 
     /// Runs `body` on the connection, reopened first if the server has closed it. When the connection breaks
     /// during `body`, it is dropped; when `retry` says the work is safe to repeat (it wrote nothing), it runs
@@ -51,7 +79,9 @@ public final class Database {
         if let connection, connection.isAlive { return connection }
         connection = nil
         let fresh = try PostgresConnection(options)
+        for channel in channels { try fresh.listen(channel) }
         connection = fresh
+        connectionNumber += 1
         return fresh
     }
 }

@@ -42,6 +42,9 @@ public final class PostgresConnection {
     let handle: OpaquePointer
     private var prepared: Set<String> = []
     private let preparesStatements: Bool
+    /// Set when the server sent a FATAL (or PANIC) message while no statement ran: its goodbye before it closes
+    /// the connection (an administrator's command, a shutdown, an idle timeout).
+    private var closedByServer = false
 
     public init(_ options: ConnectionOptions) throws(PostgresError) {
         // TimeZone and DateStyle are pinned so timestamps arrive in one form; statement_timeout bounds every query.
@@ -72,8 +75,20 @@ public final class PostgresConnection {
             throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, "
                 + "set the role's: ALTER ROLE ... SET TimeZone = 'UTC', SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
         }
-        // Notices (e.g. "relation already exists, skipping") would otherwise go to stderr unformatted.
-        PQsetNoticeProcessor(handle, { _, _ in }, nil)
+        // Notices (e.g. "relation already exists, skipping") would otherwise go to stderr unformatted. The receiver
+        // notes the one that matters: an error the server sends between statements, which libpq hands to it.
+        // > If an error message arrives while the connection is idle, [...] it is processed as a notice.
+        // (libpq's fe-protocol3.c: "An ERROR is very possibly the backend telling us why it is about to close
+        // the connection.") The receiver runs only inside this connection's own libpq calls, so the unretained
+        // reference is alive whenever it runs.
+        PQsetNoticeReceiver(handle, { argument, result in
+            guard let argument, let result,
+                  let severity = PQresultErrorField(result, CLibPQ_DIAG_SEVERITY_NONLOCALIZED) else { return }
+            let text = String(cString: severity)
+            if text == "FATAL" || text == "PANIC" {
+                Unmanaged<PostgresConnection>.fromOpaque(argument).takeUnretainedValue().closedByServer = true
+            }
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     deinit { PQfinish(handle) }
@@ -110,17 +125,32 @@ public final class PostgresConnection {
     /// call fails.
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
-    /// Whether the connection can take the next statement, found without waiting and without a round trip.
-    /// Between requests a worker's connection expects nothing from the server (it runs no LISTEN): input on
-    /// an idle connection is the server saying goodbye — FATAL 57P01 admin_shutdown when it stops or restarts,
-    /// 57P05 when an idle session times out — before it closes the socket. Reading it with `PQconsumeInput` does
-    /// not always turn `PQstatus` bad (the close may not have arrived yet), and a goodbye left in libpq's buffer
-    /// would come back as the next statement's result; so a readable socket (data, end of file or an error, seen
-    /// by a zero-timeout poll) means a fresh connection instead.
+    /// Whether the connection can take the next statement, found without waiting and without a round trip: one
+    /// zero-timeout `poll`, and only when the socket is readable one `PQconsumeInput` (the socket is non-blocking).
+    /// Between requests a worker's connection expects nothing from the server but notifications (it LISTENs for
+    /// the session cache): those are read into libpq's list, where `takeNotifications` finds them. What else an idle
+    /// connection receives is the server saying goodbye — FATAL 57P01 admin_shutdown when it stops or restarts or
+    /// `pg_terminate_backend` ends the session, 57P05 when an idle session times out — then end of file. Either
+    /// one makes it dead: `PQconsumeInput` fails on end of file (the status turns bad), and the goodbye, which
+    /// can arrive before the close does, reaches the notice receiver.
     public var isAlive: Bool {
-        guard PQstatus(handle) == CONNECTION_OK else { return false }
+        guard PQstatus(handle) == CONNECTION_OK, !closedByServer else { return false }
         var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        return poll(&socket, 1, 0) == 0
+        guard poll(&socket, 1, 0) != 0 else { return true }
+        return readInput()
+    }
+
+    /// Reads what the server has sent, without waiting, and parses it: false when the connection turned out dead.
+    func readInput() -> Bool {
+        // > PQconsumeInput normally returns 1 indicating "no error", but returns 0 if there was some kind of
+        // > trouble (in which case PQerrorMessage can be consulted). Note that the result does not say whether
+        // > any input data was actually collected. After calling PQconsumeInput, the application can check
+        // > PQisBusy and/or PQnotifies to see if their state has changed.
+        // PQisBusy parses what was read: notifications go to PQnotifies' list, an error sent while idle to the
+        // notice receiver.
+        guard PQconsumeInput(handle) == 1 else { return false }
+        _ = PQisBusy(handle)
+        return PQstatus(handle) == CONNECTION_OK && !closedByServer
     }
 
     /// The server's version as an integer, e.g. 150018 for 15.18.

@@ -23,7 +23,9 @@ public final class Application: HTTPResponder {
         try layout.check(routeCount: Routes.table.count, counters: counters)
         self.configuration = configuration
         jsonLimits = JSONParser.Limits(maximumMembers: configuration.maxJSONMembers)
-        let database = Database(configuration.connectionOptions(applicationName: "user-service"))
+        // With the session cache, the worker's connection LISTENs for what changes a session check.
+        let database = Database(configuration.connectionOptions(applicationName: "user-service"),
+                                listening: configuration.sessionCacheSeconds > 0 ? [SessionCache.channel] : [])
         services = try Services(configuration: configuration, database: database,
                                 metrics: ServiceMetrics(counters: counters, layout: layout))
         router = buildRouter(services)
@@ -55,6 +57,8 @@ public final class Application: HTTPResponder {
         case .notFound:
             response = redirectWithoutTrailingSlash(request) ?? errorResponse(APIError.notFound)
         }
+        // Before the answer leaves: what this request's transactions changed reaches the other workers' caches.
+        services.sessionCheck.requestFinished()
         if let requestID = request.requestID { response.headers.append(("X-Request-ID", requestID)) }
         metrics.recordRequest(row: metrics.layout.row(routeIndex: routeIndex, method: request.method),
                               status: response.status.code, durationNanoseconds: Clock.nanoseconds() - start)

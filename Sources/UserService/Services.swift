@@ -17,6 +17,7 @@ final class Services {
     let passwordChanges: AccountWindowLimit
     let profiles: ProfileRepository
     let preferences: PreferencesRepository
+    let sessionCheck: SessionCheck
     let authenticator: Authenticator
     let accountData: AccountDataRepository
     let directory: DirectoryRepository
@@ -62,7 +63,13 @@ final class Services {
                                                   limit: configuration.verifyEmailMaxPerHour)
         addressChangeRequests = AccountWindowLimit(database: database, counter: AccountWindowLimit.addressChangeRequests,
                                                    limit: configuration.changeEmailMaxPerHour)
-        authenticator = Authenticator(tokens: tokens, sessions: sessions, lastSeenInterval: configuration.sessionLastSeenIntervalSeconds)
+        let cache = configuration.sessionCacheSeconds > 0
+            ? SessionCache(lifetimeSeconds: configuration.sessionCacheSeconds,
+                           generations: SessionGenerations(counters: metrics.counters, base: metrics.layout.sessionGenerationBase))
+            : nil
+        sessionCheck = SessionCheck(sessions: sessions, database: database,
+                                    lastSeenInterval: configuration.sessionLastSeenIntervalSeconds, metrics: metrics, cache: cache)
+        authenticator = Authenticator(tokens: tokens, sessions: sessionCheck)
         docsAssets = configuration.docsEnabled ? try DocsAssets(directory: configuration.docsDirectory) : nil
     }
 }

@@ -21,7 +21,8 @@ import Testing
             + MetricsLayout.unmatchedMethods.map { layout.row(routeIndex: nil, method: $0) }
         #expect(Set(rows).count == rows.count && rows.max() == layout.rowCount - 1)
         #expect(layout.requestBase >= layout.pool.end && layout.pool.inFlightSlots.count == 3)
-        #expect(layout.securityEventBase + SecurityEvent.Kind.allCases.count == layout.slotCount)
+        #expect(layout.securityEventBase + SecurityEvent.Kind.allCases.count + 2 == layout.sessionGenerationBase)
+        #expect(layout.sessionGenerationBase + SessionGenerations.bucketCount == layout.slotCount)
         // The last route's last status and the last event are the mapping's last slots in their regions.
         let counters = try SharedCounters.create(slotCount: layout.slotCount)
         let application = try Application(configuration: configuration, counters: counters, layout: layout)

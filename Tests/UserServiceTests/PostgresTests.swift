@@ -221,4 +221,48 @@ import Glibc
         }
         #expect(error?.kind == .connectionLost)
     }
+
+    /// LISTEN as the session cache uses it: a `Database` that listens numbers its connections; its connection check
+    /// (one poll, a non-blocking read only when something arrived) hands over what arrived — payloads, and whether
+    /// this connection's own transaction sent it — and keeps a connection with notifications pending, which is not
+    /// the server's goodbye; one the server ended is reported, and the next one listens again.
+    @Test func aListeningDatabaseHandsOverNotificationsFromItsConnectionCheck() throws {
+        let db = try TestSchema()
+        let database = Database(ConnectionOptions(url: TestSchema.baseURL), listening: ["cache_test"])
+        var received: [PostgresNotification] = []
+        #expect(database.receiveNotifications { received.append($0) } == nil)  // nothing opened yet
+        let pid = try database.withConnection { try #require(try $0.query("SELECT pg_backend_pid()").first?.int(0)) }
+        #expect(database.connectionNumber == 1)
+
+        func receive(_ count: Int) throws {
+            let deadline = Clock.nanoseconds() + 10_000_000_000
+            while received.count < count && Clock.nanoseconds() < deadline {
+                #expect(database.receiveNotifications { received.append($0) } == 1)
+            }
+        }
+        try db.connection.query("SELECT pg_notify('cache_test', 'a'), pg_notify('cache_test', 'b')")
+        try receive(2)
+        #expect(received == [PostgresNotification(channel: "cache_test", payload: "a", isOwn: false),
+                             PostgresNotification(channel: "cache_test", payload: "b", isOwn: false)])
+        // Its own transaction's notification is in libpq's hands when the statement returns: taken without a read.
+        received = []
+        try database.withConnection { try $0.query("SELECT pg_notify('cache_test', 'mine')") }
+        database.takeNotifications { received.append($0) }
+        #expect(received == [PostgresNotification(channel: "cache_test", payload: "mine", isOwn: true)])
+        #expect(try database.withConnection { try $0.query("SELECT pg_backend_pid()").first?.int(0) } == pid)
+        #expect(database.connectionNumber == 1)
+
+        // Ended by the server (and gone when this returns): no connection, then a new one that listens.
+        #expect(try db.connection.query("SELECT pg_terminate_backend($1, 10000)", [pid]).first?.bool(0) == true)
+        #expect(database.receiveNotifications { received.append($0) } == nil)
+        try database.withConnection { try $0.query("SELECT 1") }
+        #expect(database.connectionNumber == 2)
+        received = []
+        try db.connection.query("SELECT pg_notify('cache_test', 'again')")
+        let deadline = Clock.nanoseconds() + 10_000_000_000
+        while received.isEmpty && Clock.nanoseconds() < deadline {
+            #expect(database.receiveNotifications { received.append($0) } == 2)
+        }
+        #expect(received.map(\.payload) == ["again"])
+    }
 }

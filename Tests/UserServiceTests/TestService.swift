@@ -25,6 +25,10 @@ final class TestService {
         // A race test holds a row while a request waits on it: on a loaded machine that wait can pass the default
         // 5 s statement timeout before the test commits (a 503 instead of the answer under test).
         "DB_STATEMENT_TIMEOUT_MS": "60000",
+        // Tests set rows up with their own SQL and expect the next request to see them: with the session cache on, a
+        // read would see such a change only once its notification arrives. Off here; `SessionCacheTests` (and the
+        // end-to-end tests, on the default) test the cache.
+        "SESSION_CACHE_SECONDS": "0",
     ]
 
     let schema: TestSchema
@@ -42,10 +46,12 @@ final class TestService {
         application = try Self.application(configuration)
     }
 
-    /// An application of its own (its own connection) on `configuration`: what a second worker would be.
-    static func application(_ configuration: Configuration) throws -> Application {
+    /// An application of its own (its own connection) on `configuration`: what a second worker would be — of the
+    /// same pool when given the pool's `counters` (shared memory: metrics and the session caches' generations).
+    static func application(_ configuration: Configuration, counters: SharedCounters? = nil) throws -> Application {
         let layout = MetricsLayout(processCount: 1)
-        return try Application(configuration: configuration, counters: try SharedCounters.create(slotCount: layout.slotCount), layout: layout)
+        return try Application(configuration: configuration, counters: try counters ?? SharedCounters.create(slotCount: layout.slotCount),
+                               layout: layout)
     }
 
     // MARK: requests

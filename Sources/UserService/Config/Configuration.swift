@@ -17,6 +17,8 @@ public struct Configuration: Sendable {
     public var refreshTokenExpireDays: Int
     public var sessionMaxDays: Int
     public var sessionLastSeenIntervalSeconds: Int
+    /// How long a worker may answer a read's session check from its cache (0: never; every check is a query).
+    public var sessionCacheSeconds: Int = 1
     public var bcryptRounds: Int
     public var passwordPolicy: PasswordPolicy
     public var workers: Int
@@ -129,6 +131,7 @@ public struct Configuration: Sendable {
             emailVerificationOnRegister: try reader.boolean("EMAIL_VERIFICATION_ON_REGISTER", default: true),
             requireVerifiedEmail: try reader.boolean("REQUIRE_VERIFIED_EMAIL", default: false),
             mail: try MailSettings.load(reader))
+        configuration.sessionCacheSeconds = try reader.integer("SESSION_CACHE_SECONDS", default: 1, range: 0...60)
         try configuration.loadSigningKeys(algorithm: algorithm, reader.string("JWT_PRIVATE_KEY_FILE", default: ""),
                                           publicKeyFiles: reader.string("JWT_PREVIOUS_PUBLIC_KEY_FILES", default: ""))
         // Cleanup must keep used refresh tokens as long as they could be replayed, or reuse detection goes blind.

@@ -6,7 +6,9 @@ public import Metrics
 ///
 /// After the pool's slots (`PoolSlots`): per label row (each route, then one "unmatched" row per method) a
 /// count per status, then per row a duration histogram; then database errors, password hashes and security
-/// events by type.
+/// events by type; session checks by what answered them (the cache, the database); then the session cache's
+/// generation numbers (`SessionGenerations`), which are not metrics but
+/// share the mapping the master makes for every worker.
 public struct MetricsLayout: Sendable, Equatable {
     public let pool: PoolSlots
     /// How many routes the rows label: the route table of the master that made the mapping.
@@ -32,8 +34,11 @@ public struct MetricsLayout: Sendable, Equatable {
     var databaseErrorSlot: Int { histogramBase + rowCount * Self.histogramSlots }
     var passwordHashSlot: Int { databaseErrorSlot + 1 }
     var securityEventBase: Int { passwordHashSlot + 1 }
+    /// Session checks answered by the worker's cache, then by a query.
+    var sessionCheckBase: Int { securityEventBase + SecurityEvent.Kind.allCases.count }
+    var sessionGenerationBase: Int { sessionCheckBase + 2 }
     /// The size of the whole mapping.
-    public var slotCount: Int { securityEventBase + SecurityEvent.Kind.allCases.count }
+    public var slotCount: Int { sessionGenerationBase + SessionGenerations.bucketCount }
 
     /// The label row of a request: its route's index, or the "unmatched" row of its method.
     func row(routeIndex: Int?, method: String) -> Int {

@@ -26,6 +26,9 @@ public struct ServiceMetrics {
 
     func recordSecurityEvent(_ index: Int) { counters.add(layout.securityEventBase + index) }
 
+    /// One session check, answered by the worker's cache or by a query.
+    func recordSessionCheck(cached: Bool) { counters.add(layout.sessionCheckBase + (cached ? 0 : 1)) }
+
     /// The Prometheus text exposition format (version 0.0.4). `routes` are the router's, in table order.
     func render(routes: [Router.Route], securityEventTypes: [String]) -> String {
         func label(row: Int) -> (method: String, route: String) {
@@ -74,6 +77,10 @@ public struct ServiceMetrics {
         out += counter("user_service_database_errors_total", "Database calls that failed.", counters.load(layout.databaseErrorSlot))
         out += counter("user_service_password_hashes_total", "bcrypt computations: hashes, verifies and dummy verifies.",
                        counters.load(layout.passwordHashSlot))
+        out += "# HELP user_service_session_checks_total Session checks of authenticated requests, by what answered them.\n"
+        out += "# TYPE user_service_session_checks_total counter\n"
+        out += "user_service_session_checks_total{answered_by=\"cache\"} \(counters.load(layout.sessionCheckBase))\n"
+        out += "user_service_session_checks_total{answered_by=\"database\"} \(counters.load(layout.sessionCheckBase + 1))\n"
         if !securityEventTypes.isEmpty {
             out += "# HELP user_service_security_events_total Security events recorded, by type.\n"
             out += "# TYPE user_service_security_events_total counter\n"

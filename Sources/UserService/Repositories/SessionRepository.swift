@@ -44,11 +44,11 @@ struct SessionRepository {
         return session
     }
 
-    /// Every authenticated request: the user of a live session, in one round trip, and whether its "last seen"
-    /// is older than `lastSeenInterval` seconds. Only then is it written (a second, rare statement), so reads
-    /// do not become writes.
+    /// Every authenticated request that the worker's cache does not answer: the user of a live session and the
+    /// session's expiry, in one round trip, and whether its "last seen" is older than `lastSeenInterval` seconds.
+    /// Only then is it written (a second, rare statement), so reads do not become writes.
     static let authenticate = PreparedStatement("session_authenticate", """
-        SELECT \(UserRecord.columns), s.last_seen_at < now() - make_interval(secs => $3)
+        SELECT \(UserRecord.columns), s.last_seen_at < now() - make_interval(secs => $3), s.expires_at
         FROM user_sessions s JOIN users u ON u.id = s.user_id
         WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.is_active
         """)
@@ -56,13 +56,20 @@ struct SessionRepository {
         UPDATE user_sessions SET last_seen_at = now() WHERE id = $1 AND last_seen_at < now() - make_interval(secs => $2)
         """)
 
-    func authenticate(sessionID: String, userID: String, lastSeenInterval: Int) throws -> UserRecord? {
+    /// A live session's user, and when the session expires.
+    struct LiveSession {
+        let user: UserRecord
+        let expiresAt: PostgresTimestamp
+    }
+
+    func authenticate(sessionID: String, userID: String, lastSeenInterval: Int) throws -> LiveSession? {
         try database.withConnection(retry: true) { connection in
             guard let row = try connection.query(Self.authenticate, [sessionID, userID, lastSeenInterval]).first else { return nil }
             if try row.bool(UserRecord.columnCount) == true {
                 try connection.query(Self.touch, [sessionID, lastSeenInterval])
             }
-            return try UserRecord(row)
+            guard let expiresAt = try row.timestamp(UserRecord.columnCount + 1) else { throw PostgresError(kind: .decoding) }
+            return LiveSession(user: try UserRecord(row), expiresAt: expiresAt)
         }
     }
 

@@ -70,6 +70,15 @@ struct UserRecord {
         premiumExpiresAt = isPremium ? try row.timestamp(offset + 14) : nil
     }
 
+    /// The user as of `microsecondsSinceEpoch`: premium that has passed its expiry since the row was read reads as
+    /// none, as the query computes it (a record kept in the session cache is compared with the clock at each use).
+    func asOf(microsecondsSinceEpoch now: Int64) -> UserRecord {
+        guard isPremium, let expiry = premiumExpiresAt, expiry.microsecondsSinceEpoch <= now else { return self }
+        return UserRecord(id: id, email: email, username: username, fullName: fullName, isActive: isActive, isVerified: isVerified,
+                          isPremium: false, createdAt: createdAt, updatedAt: updatedAt, lastLogin: lastLogin,
+                          currentTitle: currentTitle, location: location, isAdmin: isAdmin, premiumPlan: nil, premiumExpiresAt: nil)
+    }
+
     /// A user to describe `UserResponse` with.
     static let example = UserRecord(
         id: "00000000-0000-0000-0000-000000000000", email: "user@example.com", username: "user", fullName: nil,
