@@ -75,7 +75,7 @@ def test_the_pool_serves_through_pgbouncer_in_transaction_mode(make_stack, http,
 
     # Four workers sharing two server connections: every transaction may land on another one.
     stack = make_stack(name="bouncer", database=bouncer, workers=4,
-                       env={"DB_STARTUP_OPTIONS": "false", "DB_PREPARED_STATEMENTS": "false"})
+                       env={"DB_STARTUP_OPTIONS": "false", "DB_PREPARED_STATEMENTS": "false", "SESSION_CACHE_SECONDS": "0"})
     assert http.get(stack.url("/health")).json()["database"] == "connected"
     for _ in range(3):
         user, tokens = new_user(http, stack)

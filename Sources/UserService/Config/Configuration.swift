@@ -141,6 +141,12 @@ public struct Configuration: Sendable {
         }
         configuration.dbStartupOptions = try reader.boolean("DB_STARTUP_OPTIONS", default: true)
         configuration.dbPreparedStatements = try reader.boolean("DB_PREPARED_STATEMENTS", default: true)
+        if !configuration.dbStartupOptions && configuration.sessionCacheSeconds > 0 {
+            // Behind a transaction-mode pooler, LISTEN holds no session of the worker's own: notifications are lost
+            // and revocations last up to SESSION_CACHE_SECONDS (docs/deploy.md, "Behind PgBouncer").
+            configuration.warnings.append("SESSION_CACHE_SECONDS with DB_STARTUP_OPTIONS=false: behind a transaction-mode pooler the "
+                + "session cache misses revocations for up to SESSION_CACHE_SECONDS; set it to 0 there")
+        }
         for name in ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"] where environment[name] != nil {
             configuration.warnings.append("\(name) is ignored: each worker process holds exactly one database connection")
         }
