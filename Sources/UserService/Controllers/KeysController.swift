@@ -1,7 +1,7 @@
 import HTTP
 
-/// `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`: public, no database, cacheable for
-/// `maxAgeSeconds` and revalidated by `ETag` (the discovery document only when it is not built from `Host`).
+/// `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`: public, no database. The key set is
+/// cacheable for `maxAgeSeconds` and revalidated by `ETag`; the discovery document is `no-store` (its route says so).
 struct KeysController {
     /// How long verifiers and caches may keep the answers: a key published ahead of its use (see the rotation
     /// procedure in docs/deploy.md) must have been listed at least this long before it signs.
@@ -36,16 +36,12 @@ struct KeysController {
 
     /// `issuer` is `JWT_ISSUER`, what tokens carry in `iss` (null when it is set empty: tokens then carry none).
     /// `jwks_uri` is under `JWT_ISSUER` when that is an http(s) URL (OpenID's convention: the issuer's URL is where
-    /// discovery starts), and the answer is cacheable like the key set. Otherwise `jwks_uri` is built from the
-    /// request (its scheme, `Host` and mount point), which a client chooses: that answer is never stored by a cache
-    /// (`no-store`, `Vary: Host`), or one client's Host would be served to the others.
-    func openIDConfiguration(_ context: RequestContext) throws -> PublicAnswer<OpenIDConfiguration> {
+    /// discovery starts), otherwise built from the request: its scheme, `Host` and mount point. A client chooses its
+    /// `Host`, so no cache may keep the answer for others: the route is `no-store` (nginx writes it, whatever
+    /// `JWT_ISSUER` is: the route table declares one policy per route), and the answer says it varies with `Host`.
+    func openIDConfiguration(_ context: RequestContext) -> OpenIDConfiguration {
         let request = context.request
-        if let issuerURL {
-            let answer = OpenIDConfiguration(issuer: issuer, jwksURI: issuerURL + "/.well-known/jwks.json", algorithms: algorithms)
-            return .revalidated(try Revalidated(answer, maxAge: Self.maxAgeSeconds, request: request))
-        }
-        let serviceURL = (request.scheme ?? "http") + "://" + (request.host ?? "localhost") + PercentEncoding.path(request.mountPath)
-        return .fromHost(OpenIDConfiguration(issuer: issuer, jwksURI: serviceURL + "/.well-known/jwks.json", algorithms: algorithms))
+        let serviceURL = issuerURL ?? (request.scheme ?? "http") + "://" + (request.host ?? "localhost") + PercentEncoding.path(request.mountPath)
+        return OpenIDConfiguration(issuer: issuer, jwksURI: serviceURL + "/.well-known/jwks.json", algorithms: algorithms)
     }
 }

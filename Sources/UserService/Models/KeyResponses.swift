@@ -44,6 +44,9 @@ struct OpenIDConfiguration: ResponseModel {
     /// The published keys' algorithms, the signing key's first (HS256's secret is never published).
     let algorithms: [String]
 
+    /// Built from the request's `Host` unless `JWT_ISSUER` is a URL.
+    var headers: [(String, String)] { [("Content-Type", Self.contentType), ("Vary", "Host")] }
+
     func write(to object: inout FieldWriter) {
         object.field("issuer", issuer)
         object.field("jwks_uri", jwksURI, format: "uri")

@@ -35,33 +35,3 @@ struct Revalidated<Body: ResponseBody>: ResponseBody {
         }
     }
 }
-
-/// A public answer: cacheable and revalidated, unless it was built from the request's `Host` (which the client
-/// chooses): then `Cache-Control: no-store` and `Vary: Host`, so that no cache hands one client's answer to another.
-enum PublicAnswer<Body: ResponseBody>: ResponseBody {
-    case revalidated(Revalidated<Body>)
-    case fromHost(Body)
-
-    static var contentType: String { Body.contentType }
-    static var bodySchema: Schema { Body.bodySchema }
-    static var exampleBody: [UInt8]? { Body.exampleBody }
-
-    var body: [UInt8] {
-        switch self {
-        case .revalidated(let answer): answer.body
-        case .fromHost(let answer): answer.body
-        }
-    }
-
-    var headers: [(String, String)] {
-        switch self {
-        case .revalidated(let answer): answer.headers
-        case .fromHost(let answer): answer.headers + [("Cache-Control", "no-store"), ("Vary", "Host")]
-        }
-    }
-
-    var statusOverride: HTTPStatus? {
-        if case .revalidated(let answer) = self { return answer.statusOverride }
-        return nil
-    }
-}
