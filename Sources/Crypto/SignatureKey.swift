@@ -2,7 +2,9 @@ internal import COpenSSL
 
 /// An Ed25519 or ECDSA P-256 key (`EVP_PKEY`), private or public only, read from PEM or generated, signing and
 /// verifying through OpenSSL's EVP interfaces. Signatures are in JWS form (RFC 7518 §3.4, RFC 8037 §3.1): 64 bytes,
-/// for P-256 the big-endian `r || s` that JWS uses instead of DER.
+/// for P-256 the big-endian `r || s` that JWS uses instead of DER, with `s` in the lower half of the group order
+/// (ECDSA's `(r, s)` and `(r, n − s)` both verify: only the low one is written or accepted, so a token has one
+/// signature, as an Ed25519 one does).
 public final class SignatureKey {
     public enum Kind: String, Sendable {
         case ed25519 = "Ed25519"
@@ -23,6 +25,15 @@ public final class SignatureKey {
     private let key: OpaquePointer
     /// The length of each half of a P-256 signature, and of its coordinates.
     private static let p256FieldLength = 32
+    /// P-256's group order n (FIPS 186-4 D.1.2.3) and ⌊n / 2⌋, big-endian: the largest `s` a signature may carry.
+    private static let p256Order: [UInt8] = [
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    ]
+    private static let p256HalfOrder: [UInt8] = [
+        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+    ]
 
     private init(taking key: OpaquePointer, hasPrivateKey: Bool) throws(Failure) {
         guard let kind = Self.kind(of: key) else {
@@ -82,6 +93,8 @@ public final class SignatureKey {
     @usableFromInline
     func verify(_ signature: [UInt8], bytes message: UnsafeRawBufferPointer) throws(LibcryptoError) -> Bool {
         guard signature.count == 2 * Self.p256FieldLength else { return false }  // 64 bytes for either kind
+        // A high `s` is the other form of some valid signature (`n − s`): never one this type wrote.
+        if kind == .p256, Self.p256HalfOrder.lexicographicallyPrecedes(signature[Self.p256FieldLength...]) { return false }
         let encoded = kind == .ed25519 ? signature : Self.derSignature(fromJWS: signature)
         guard let encoded, let context = EVP_MD_CTX_new() else { throw LibcryptoError("ECDSA_SIG/EVP_MD_CTX_new") }
         defer { EVP_MD_CTX_free(context) }
@@ -180,7 +193,8 @@ public final class SignatureKey {
         return Array(UnsafeRawBufferPointer(start: data, count: length))
     }
 
-    /// DER `ECDSA-Sig-Value` → `r || s`, each left-padded to 32 bytes.
+    /// DER `ECDSA-Sig-Value` → `r || s`, each left-padded to 32 bytes, `s` replaced by `n − s` when it is in the
+    /// upper half of the order (the same signature in its low-S form).
     private static func jwsSignature(fromDER der: [UInt8]) throws(LibcryptoError) -> [UInt8] {
         let parsed = der.withUnsafeBufferPointer { buffer -> OpaquePointer? in
             var cursor = buffer.baseAddress
@@ -194,7 +208,23 @@ public final class SignatureKey {
                 && BN_bn2binpad(ECDSA_SIG_get0_s(parsed), buffer.baseAddress! + p256FieldLength, Int32(p256FieldLength)) == Int32(p256FieldLength)
         }
         guard ok else { throw LibcryptoError("BN_bn2binpad") }
+        if p256HalfOrder.lexicographicallyPrecedes(out[p256FieldLength...]) {
+            out.replaceSubrange(p256FieldLength..., with: try p256Negated(ECDSA_SIG_get0_s(parsed)))
+        }
         return out
+    }
+
+    /// `n − s`, 32 bytes big-endian.
+    private static func p256Negated(_ s: OpaquePointer?) throws(LibcryptoError) -> [UInt8] {
+        guard let order = BN_bin2bn(p256Order, Int32(p256Order.count), nil) else { throw LibcryptoError("BN_bin2bn") }
+        defer { BN_free(order) }
+        guard let negated = BN_new() else { throw LibcryptoError("BN_new") }
+        defer { BN_free(negated) }
+        var bytes = [UInt8](repeating: 0, count: p256FieldLength)
+        guard BN_sub(negated, order, s) == 1, BN_bn2binpad(negated, &bytes, Int32(p256FieldLength)) == Int32(p256FieldLength) else {
+            throw LibcryptoError("BN_sub")
+        }
+        return bytes
     }
 
     /// `r || s` → DER, or nil when libcrypto cannot allocate.

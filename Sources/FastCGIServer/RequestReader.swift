@@ -9,6 +9,9 @@ enum RequestReader {
         let scriptName = parameter("SCRIPT_NAME") ?? ""
         let (path, mount) = pathInfo.isEmpty ? (scriptName.isEmpty ? "/" : scriptName, "") : (pathInfo, scriptName)
         let contentLength = parameter("CONTENT_LENGTH").flatMap { Int($0) } ?? 0
+        // Host, scheme and If-None-Match serve only the RFC 8615 well-known URIs (jwks_uri, the key set's ETag): no
+        // other request looks them up (three lookups and copies, about 3k instructions per request).
+        let wellKnown = path.utf8.starts(with: "/.well-known/".utf8)
         return HTTPRequest(
             method: parameter("REQUEST_METHOD") ?? "GET",
             path: path,
@@ -22,9 +25,9 @@ enum RequestReader {
             body: contentLength > 0 && contentLength <= bodyLimit ? body(contentLength) : [],
             remoteAddress: parameter("REMOTE_ADDR"),
             requestID: parameter("REQUEST_ID"),
-            host: parameter("HTTP_HOST"),
-            scheme: parameter("REQUEST_SCHEME"),
-            ifNoneMatch: parameter("HTTP_IF_NONE_MATCH"))
+            host: wellKnown ? parameter("HTTP_HOST") : nil,
+            scheme: wellKnown ? parameter("REQUEST_SCHEME") : nil,
+            ifNoneMatch: wellKnown ? parameter("HTTP_IF_NONE_MATCH") : nil)
     }
 
     static func read(_ request: FastCGIRequest, bodyLimit: Int) -> HTTPRequest {

@@ -58,10 +58,10 @@ public struct HTTPRequest: Sendable {
     public var remoteAddress: String?
     public var requestID: String?
     /// `Host` as the client sent it (port included), and the scheme nginx served it on: to build absolute links
-    /// (`jwks_uri`), never to decide anything.
+    /// (`jwks_uri`), never to decide anything. Read for paths under `/.well-known/` only (nil elsewhere).
     public var host: String?
     public var scheme: String?
-    /// `If-None-Match`, for answers with an `ETag`.
+    /// `If-None-Match`, for answers with an `ETag`; read for paths under `/.well-known/` only.
     public var ifNoneMatch: String?
 
     public init(method: String, path: String, mountPath: String = "", query: String = "", authorization: String? = nil,

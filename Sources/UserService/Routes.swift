@@ -103,11 +103,12 @@ enum Routes {
         Route(.get, "/api/v1/users/{user_id}/preferences", "Another user's public job-matching preferences (premium)", tag: .users,
               .init(errors: [.notFound, .tooManyRequests], access: .premium)) { $0.directory.preferences },
 
-        // The keys that verify access tokens, for sibling services (public, cacheable, no database).
+        // The keys that verify access tokens, for sibling services (public, no database). The key set is cacheable;
+        // discovery is not, as it may be built from the client's Host.
         Route(.get, "/.well-known/jwks.json", "The public keys that verify access tokens (JWK Set)", tag: .keys,
               .init(usesDatabase: false)) { $0.keys.jwks },
         Route(.get, "/.well-known/openid-configuration", "Where verifiers find the keys: issuer, jwks_uri, algorithms",
-              tag: .keys, .init(usesDatabase: false)) { $0.keys.openIDConfiguration },
+              tag: .keys, .init(noStore: true, usesDatabase: false)) { $0.keys.openIDConfiguration },
 
         // The API's description and its pages (not listed in the description itself, as FastAPI does).
         Route(.get, "/openapi.json", "The OpenAPI document", tag: .docs, .init(usesDatabase: false)) { $0.docs.openAPI },

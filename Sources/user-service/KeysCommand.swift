@@ -20,6 +20,10 @@ enum KeysCommand {
         }
         var values: [String: String] = [:]
         while let name = arguments.popFirst() {
+            guard name != "--kid" else {
+                Log.write("user-service: --kid cannot be chosen: a key's kid is always the RFC 7638 thumbprint of its public key, which keys generate prints")
+                return 2
+            }
             guard ["--out", "--algorithm"].contains(name), let value = arguments.popFirst() else {
                 Log.write("user-service: unknown or incomplete option \(name)\n\(usage)")
                 return 2

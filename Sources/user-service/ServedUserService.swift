@@ -15,7 +15,8 @@ enum ServedUserService {
                 let environment = try Environment.load(inherited, file: environmentFile)
                 let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
                 try Application.checkFiles(configuration)
-                return PoolConfiguration(environment: environment, workers: configuration.workers,
+                // Each worker reads its configuration again: the master hands it the key ids it found, to compare.
+                return PoolConfiguration(environment: configuration.workerEnvironment(environment), workers: configuration.workers,
                                          passwordWorkers: configuration.passwordWorkers,
                                          drainTimeoutSeconds: configuration.drainTimeoutSeconds, warnings: configuration.warnings)
             },
@@ -24,7 +25,7 @@ enum ServedUserService {
                 return MetricsShape(routeCount: layout.routeCount, slotCount: layout.slotCount)
             },
             makeResponder: { environment, counters, metrics in
-                let configuration = try Configuration.load(from: environment, defaultWorkers: 1)
+                let configuration = try Configuration.loadInWorker(from: environment)
                 let layout = MetricsLayout(routeCount: metrics.routeCount, processCount: metrics.processCount)
                 return try Application(configuration: configuration, counters: counters, layout: layout)
             })

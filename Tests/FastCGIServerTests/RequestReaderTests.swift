@@ -30,6 +30,24 @@ import Testing
         #expect(read([:]).request.path == "/")
     }
 
+    /// Host, scheme and If-None-Match are looked up under /.well-known/ only: every other request skips them.
+    @Test func hostSchemeAndConditionalHeadersOnlyForWellKnownPaths() {
+        let headers = ["HTTP_HOST": "auth.example", "REQUEST_SCHEME": "https", "HTTP_IF_NONE_MATCH": "\"t\""]
+        for (mount, path) in [("", "/.well-known/jwks.json"), ("/users-svc", "/.well-known/openid-configuration")] {
+            let request = read(headers.merging(["PATH_INFO": path, "SCRIPT_NAME": mount]) { $1 }).request
+            #expect(request.host == "auth.example" && request.scheme == "https" && request.ifNoneMatch == "\"t\"")
+        }
+        for path in ["/", "/api/v1/auth/me", "/.well-known", "/x/.well-known/jwks.json"] {
+            var asked: [String] = []
+            let request = RequestReader.make(parameter: { name in
+                asked.append("\(name)")
+                return (headers.merging(["PATH_INFO": path]) { $1 })["\(name)"]
+            }, body: { _ in [] }, bodyLimit: 100)
+            #expect(request.host == nil && request.scheme == nil && request.ifNoneMatch == nil, "\(path)")
+            #expect(Set(asked).isDisjoint(with: headers.keys), "\(path): \(asked)")
+        }
+    }
+
     @Test func bodyOverTheLimitIsNotRead() {
         let small = read(["CONTENT_LENGTH": "3"], body: [1, 2, 3])
         #expect(small.request.body == [1, 2, 3] && small.bodyRead)

@@ -5,11 +5,11 @@ import Testing
 
 /// The responder called with request values: no FastCGI, no processes.
 @Suite struct ApplicationTests {
-    func application(maxBody: Int = 1024) throws -> Application {
+    func application(maxBody: Int = 1024, extra: [String: String] = [:]) throws -> Application {
         var configuration = try Configuration.load(from: [
             "DATABASE_URL": "postgresql://postgres@127.0.0.1:1/unreachable", "JWT_SECRET_KEY": String(repeating: "k", count: 32),
             "MAX_BODY_BYTES": String(maxBody), "DB_CONNECT_TIMEOUT_SECONDS": "1", "BCRYPT_ROUNDS": "4",
-        ], defaultWorkers: 1)
+        ].merging(extra) { $1 }, defaultWorkers: 1)
         configuration.migrationsDirectory = shippedMigrationsPath()
         configuration.docsDirectory = shippedDocsPath()
         let layout = MetricsLayout(processCount: 1)
@@ -26,9 +26,8 @@ import Testing
         #expect(outcome.route == "/")
     }
 
-    /// The key set (empty under HS256) and discovery: public, no database, cacheable, revalidated by ETag, the
-    /// links built from the request's scheme, host and mount point.
-    @Test func keySetAndDiscoveryAreCacheableAndRevalidated() throws {
+    /// The key set (empty under HS256): public, no database, cacheable, revalidated by ETag.
+    @Test func keySetIsCacheableAndRevalidated() throws {
         let app = try application()
         let first = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/jwks.json")).response
         #expect(first.status == .ok && body(first) == #"{"keys":[]}"#)
@@ -38,10 +37,26 @@ import Testing
         #expect(again.status == .notModified && again.body.isEmpty && again.header("ETag") == tag)
         let changed = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/jwks.json", ifNoneMatch: "\"old\"")).response
         #expect(changed.status == .ok && body(changed) == body(first))
-        let discovery = app.respond(to: HTTPRequest(method: "GET", path: "/.well-known/openid-configuration", mountPath: "/users-svc",
-                                                    host: "auth.example:8443", scheme: "https")).response
-        #expect(discovery.status == .ok && discovery.header("ETag") != nil)
-        #expect(body(discovery) == #"{"issuer":"user-service","jwks_uri":"https://auth.example:8443/users-svc/.well-known/jwks.json","id_token_signing_alg_values_supported":["HS256"]}"#)
+    }
+
+    /// Discovery built from the request's scheme, Host and mount point, or under an http(s) JWT_ISSUER from the
+    /// issuer: never cacheable (the route is no-store, which nginx writes), varying with Host. The algorithms are the
+    /// published keys' only: none under HS256, whose secret no sibling gets from the key set.
+    @Test func discoveryIsNeverStoredAndNamesOnlyPublishedAlgorithms() throws {
+        let request = HTTPRequest(method: "GET", path: "/.well-known/openid-configuration", mountPath: "/users-svc",
+                                  host: "auth.example:8443", scheme: "https")
+        let fromHost = try application().respond(to: request).response
+        #expect(fromHost.status == .ok && fromHost.header("ETag") == nil && fromHost.header("Cache-Control") == nil)
+        #expect(fromHost.header("Vary") == "Host")
+        #expect(body(fromHost) == #"{"issuer":"user-service","jwks_uri":"https://auth.example:8443/users-svc/.well-known/jwks.json","id_token_signing_alg_values_supported":[]}"#)
+        #expect(Routes.table.first { $0.path == "/.well-known/openid-configuration" }?.noStore == true)
+
+        let fromIssuer = try application(extra: ["JWT_ISSUER": "https://id.example.com/users/"]).respond(to: request).response
+        #expect(body(fromIssuer) == #"{"issuer":"https://id.example.com/users/","jwks_uri":"https://id.example.com/users/.well-known/jwks.json","id_token_signing_alg_values_supported":[]}"#)
+
+        // Tokens without `iss` (JWT_ISSUER set empty): discovery names no issuer either.
+        let noIssuer = try application(extra: ["JWT_ISSUER": ""]).respond(to: request).response
+        #expect(body(noIssuer).hasPrefix(#"{"issuer":null,"jwks_uri":"https://auth.example:8443/users-svc/"#))
     }
 
     @Test func unknownPathAndWrongMethodInFastAPIShape() throws {

@@ -119,6 +119,75 @@ import Glibc
         #expect(previous.jwtPublicKeys.map(\.keyID) == [edDSA.jwtPrivateKey?.keyID])
     }
 
+    func refusal(_ settings: [String: String]) -> String {
+        do {
+            _ = try configuration(settings)
+            return "accepted"
+        } catch {
+            return error.description
+        }
+    }
+
+    /// Each key file is opened once and checked on that descriptor, then read from it: a regular file of at most
+    /// 64 KiB (no device, no FIFO to block on); the private key the file itself (no symbolic link), the service
+    /// user's, 0600 or stricter; a public key file without private key material.
+    @Test func keyFilesAreCheckedOnTheDescriptorTheyAreReadFrom() throws {
+        let folder = KeyFolder()
+        let ed = try folder.generate("ed.pem")
+        let signing = { (path: String) in ["JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": path] }
+        let listing = { (path: String) in ["JWT_SECRET_KEY": Self.secret, "JWT_PREVIOUS_PUBLIC_KEY_FILES": path] }
+        #expect(refusal(listing("/dev/zero")).hasSuffix("JWT_PREVIOUS_PUBLIC_KEY_FILES does not name a regular file (/dev/zero)"))
+        #expect(refusal(signing("/dev/zero")).hasSuffix("JWT_PRIVATE_KEY_FILE does not name a regular file"))
+        #expect(mkfifo(folder.path + "/fifo", 0o600) == 0)
+        #expect(refusal(listing(folder.path + "/fifo")).contains("does not name a regular file"))
+        #expect(refusal(signing(folder.path + "/fifo")).contains("does not name a regular file"))
+        folder.write(Array(repeating: UInt8(ascii: "a"), count: 64 * 1024 + 1), "large.pub", mode: 0o644)
+        #expect(refusal(listing(folder.path + "/large.pub")).contains("over 64 KiB"))
+        // A symbolic link: followed to a public key, refused as the private key.
+        #expect(symlink(ed, folder.path + "/link.pem") == 0 && symlink(ed + ".pub", folder.path + "/link.pub") == 0)
+        #expect(refusal(signing(folder.path + "/link.pem")).hasSuffix("JWT_PRIVATE_KEY_FILE names a symbolic link: name the key file itself"))
+        #expect(refusal(listing(folder.path + "/link.pub")) == "accepted")
+        // Private key material where only public keys belong: the private key itself, or pasted above a public key.
+        #expect(refusal(listing(ed)).contains("holds private key material"))
+        folder.write(FileReader.readBytes(ed)! + FileReader.readBytes(ed + ".pub")!, "both.pub", mode: 0o644)
+        #expect(refusal(listing(folder.path + "/both.pub")).contains("holds private key material"))
+        // Another user's private key, even with mode 0600 (only root can give a file away).
+        if geteuid() == 0 {
+            #expect(chown(ed, 65534, 65534) == 0)
+            #expect(refusal(signing(ed)).hasSuffix("JWT_PRIVATE_KEY_FILE belongs to another user than the one the service runs as: chown it to the service's user"))
+        }
+    }
+
+    /// The master reads the key files at start and at each reload and hands every worker their key ids; a worker
+    /// started later (after a crash, say) that finds other keys, or cannot load the files any more, does not start.
+    @Test func aWorkerRefusesKeyFilesChangedSinceThePoolReadThem() throws {
+        let folder = KeyFolder()
+        let ed = try folder.generate("ed.pem")
+        let old = try folder.generate("old.pem")
+        let environment = ["DATABASE_URL": "x", "JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": ed, "JWT_PREVIOUS_PUBLIC_KEY_FILES": old + ".pub"]
+        let master = try Configuration.load(from: environment, defaultWorkers: 1)
+        let workers = master.workerEnvironment(environment)
+        #expect(workers[Configuration.keyIDsVariable]?.split(separator: ",").count == 2)
+        #expect(try Configuration.loadInWorker(from: workers).keyFileIDs == master.keyFileIDs)
+
+        // The private key replaced in place by another: the same path, the same mode.
+        let original = FileReader.readBytes(ed)!
+        let other = try KeyFile.generate(.edDSA)
+        folder.write(other.privateKey, "ed.pem")
+        let changed = try #require(throws: ChangedConfiguration.self) { try Configuration.loadInWorker(from: workers) }
+        #expect(changed.description.contains("JWT_PRIVATE_KEY_FILE now holds the key \(other.keyID), not \(master.keyFileIDs.prefix { $0 != "," })"))
+        #expect(changed.description.contains("never changed in place") && !changed.description.contains("\n"))
+        // Back, but loosened: the worker cannot load what the master accepted.
+        folder.write(original, "ed.pem", mode: 0o644)
+        let loosened = try #require(throws: ChangedConfiguration.self) { try Configuration.loadInWorker(from: workers) }
+        #expect(loosened.description.contains("no longer loads") && loosened.description.contains("chmod 600"))
+        // A public key file replaced in place is named.
+        folder.write(original, "ed.pem")
+        folder.write(other.publicKey, "old.pem.pub", mode: 0o644)
+        let republished = try #require(throws: ChangedConfiguration.self) { try Configuration.loadInWorker(from: workers) }
+        #expect(republished.description.contains("JWT_PREVIOUS_PUBLIC_KEY_FILES (\(old).pub) now holds the key \(other.keyID)"))
+    }
+
     /// HS256 stays today's: the same header bytes, signed with the secret.
     @Test func hs256HeaderIsUnchanged() throws {
         let tokens = try AccessTokens(configuration: try configuration(["JWT_SECRET_KEY": Self.secret]))

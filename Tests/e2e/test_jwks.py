@@ -1,53 +1,24 @@
 """Tokens other services verify but cannot mint: EdDSA and ES256 access tokens, verified by a sibling service exactly
 as it would (PyJWT's PyJWKClient, with cryptography, from the test tools' venv: sibling_jwt.py) from the key set that
 GET /.well-known/jwks.json publishes, found through GET /.well-known/openid-configuration, at the root and under a
-mount prefix; forged tokens refused; key files with loose permissions refused at start; and the rotation procedure
-of docs/deploy.md, run step by step with real restarts, logs nobody out."""
-import base64
+mount prefix; discovery built from Host never stored by a cache; forged tokens refused; key files that are not
+what they should be refused at start with one line; a worker restarted after its key file was changed in place
+refuses to start. The rotation procedures are in test_jwks_rotation.py."""
 import hashlib
 import hmac
 import json
 import os
+import signal
 import subprocess
 
 import pytest
 
-from auth_helpers import bearer, login, register
-from conftest import BIN, ROOT
+from auth_helpers import login, register
+from conftest import BIN, wait_for
 from docs_site import PREFIX, SITE
+from jwks_helpers import b64, generate_key, header, key_set, me, payload, sibling, unb64
 
-VENV = os.environ.get("TEST_TOOLS_VENV") or os.path.join(ROOT, ".build", "test-tools")
-SIBLING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sibling_jwt.py")
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
-
-
-def sibling(*args):
-    return subprocess.run([os.path.join(VENV, "bin", "python"), SIBLING, *args], capture_output=True, text=True, timeout=60)
-
-
-def generate_key(folder, name, algorithm="EdDSA"):
-    """`user-service keys generate`: the private key's path and the kid it prints."""
-    path = os.path.join(str(folder), name)
-    out = subprocess.run([BIN, "keys", "generate", "--out", path, "--algorithm", algorithm], capture_output=True,
-                         text=True, check=True).stdout
-    assert oct(os.stat(path).st_mode & 0o777) == "0o600"
-    return path, out.split()[1]
-
-
-def b64(data):
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def unb64(text):
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def header(token):
-    return json.loads(unb64(token.split(".")[0]))
-
-
-def payload(token):
-    return json.loads(unb64(token.split(".")[1]))
 
 
 def hs256(head, claims, secret):
@@ -59,14 +30,6 @@ def signed(algorithm, key_file, kid, claims):
     result = sibling("sign", algorithm, key_file, kid, json.dumps(claims))
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
-
-
-def me(http, stack, token, prefix=""):
-    return http.get(stack.url(prefix + "/api/v1/auth/me"), headers={"Authorization": f"Bearer {token}"}).status_code
-
-
-def key_set(http, stack, prefix=""):
-    return http.get(stack.url(prefix + "/.well-known/jwks.json")).json()["keys"]
 
 
 @pytest.mark.parametrize("algorithm", ["EdDSA", "ES256"])
@@ -83,6 +46,12 @@ def test_a_sibling_verifies_the_tokens_from_the_key_set_at_the_root_and_under_a_
         assert discovery.status_code == 200, discovery.text
         assert discovery.json() == {"issuer": "user-service", "jwks_uri": s.url(prefix + "/.well-known/jwks.json"),
                                     "id_token_signing_alg_values_supported": [algorithm]}
+        # Built from the Host the client sent: no cache may keep it for another client.
+        assert discovery.headers["Cache-Control"] == "no-store" and "Host" in discovery.headers["Vary"]
+        assert "ETag" not in discovery.headers
+        poisoned = http.get(s.url(prefix + "/.well-known/openid-configuration"), headers={"Host": "evil.example"})
+        assert poisoned.json()["jwks_uri"] == f"http://evil.example{prefix}/.well-known/jwks.json"
+        assert poisoned.headers["Cache-Control"] == "no-store"
         verified = sibling("verify", s.url(prefix + "/.well-known/openid-configuration"), tokens["access_token"])
         assert verified.returncode == 0, verified.stderr
         assert json.loads(verified.stdout)["sub"] == user["id"]
@@ -133,77 +102,70 @@ def test_forged_and_confused_tokens_are_refused(make_stack, http, tmp_path):
     assert me(http, s, tokens["access_token"]) == 200
 
 
+def start_alone(tmp_path, settings):
+    """`serve` with these settings and an unreachable database: the lines it printed when it stopped."""
+    env_file = tmp_path / "user-service.env"
+    env_file.write_text("DATABASE_URL=postgresql://nobody@127.0.0.1:1/none\n" + "".join(f"{k}={v}\n" for k, v in settings.items()))
+    result = subprocess.run([BIN, "serve", "--listen", f"unix:{tmp_path}/pool.sock", "--env-file", str(env_file)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert not os.path.exists(f"{tmp_path}/pool.sock")
+    return (result.stdout + result.stderr).strip().splitlines()
+
+
 @pytest.mark.parametrize("mode", [0o640, 0o604])
 def test_a_private_key_readable_by_others_stops_the_service_at_start(tmp_path, mode):
     key, _ = generate_key(tmp_path, "loose.pem")
     os.chmod(key, mode)
-    env_file = tmp_path / "user-service.env"
-    env_file.write_text(f"DATABASE_URL=postgresql://nobody@127.0.0.1:1/none\nJWT_ALGORITHM=EdDSA\nJWT_PRIVATE_KEY_FILE={key}\n")
-    result = subprocess.run([BIN, "serve", "--listen", f"unix:{tmp_path}/pool.sock", "--env-file", str(env_file)],
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode != 0
-    lines = (result.stdout + result.stderr).strip().splitlines()
+    lines = start_alone(tmp_path, {"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": key})
     assert len(lines) == 1 and "JWT_PRIVATE_KEY_FILE" in lines[0] and "chmod 600" in lines[0], lines
     assert key not in lines[0]
-    assert not os.path.exists(f"{tmp_path}/pool.sock")
 
 
-def test_the_rotation_procedure_logs_nobody_out(make_stack, http, tmp_path):
-    """docs/deploy.md, "Rotating the signing key": HS256 → EdDSA, then one EdDSA key → the next. Before each step a
-    user holds an access token and a refresh token; after the step (a real restart) both still work."""
-    s = make_stack(name="rotation", workers=1)
+def test_key_files_that_are_not_small_regular_files_stop_the_service_at_start(tmp_path):
+    """A device (/dev/zero never ends), a FIFO (an open or read would block), a symbolic link as the private key,
+    and a private key where only public keys belong: each one line at start, none a hang or a crash."""
+    key, _ = generate_key(tmp_path, "signing.pem")
+    os.mkfifo(tmp_path / "fifo.pub")
+    os.symlink(key, tmp_path / "link.pem")
+    cases = {
+        "/dev/zero": ({"JWT_PREVIOUS_PUBLIC_KEY_FILES": "/dev/zero"}, "does not name a regular file (/dev/zero)"),
+        "a FIFO": ({"JWT_PREVIOUS_PUBLIC_KEY_FILES": str(tmp_path / "fifo.pub")}, "does not name a regular file"),
+        "a link": ({"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": str(tmp_path / "link.pem")}, "names a symbolic link"),
+        "a private key": ({"JWT_PREVIOUS_PUBLIC_KEY_FILES": key}, "holds private key material"),
+    }
+    for name, (settings, problem) in cases.items():
+        lines = start_alone(tmp_path, {"JWT_SECRET_KEY": "s" * 32} | settings)
+        assert len(lines) == 1 and problem in lines[0], (name, lines)
+
+
+def test_keys_generate_explains_that_the_kid_is_the_thumbprint(tmp_path):
+    result = subprocess.run([BIN, "keys", "generate", "--kid", "2027-01", "--out", str(tmp_path / "k.pem")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and not os.path.exists(tmp_path / "k.pem")
+    (line,) = result.stderr.strip().splitlines()
+    assert "--kid" in line and "RFC 7638 thumbprint" in line
+
+
+def test_a_worker_restarted_after_its_key_file_changed_in_place_refuses_to_start(make_stack, http, tmp_path):
+    """The master read the key at start; a worker restarted later must not sign with what the file holds now, or
+    the pool would answer with two keys (tokens one worker issues refused by the other, two key sets)."""
+    key, kid = generate_key(tmp_path, "signing.pem")
+    other, other_kid = generate_key(tmp_path, "other.pem")
+    s = make_stack(name="inplace", workers=2, env={"JWT_ALGORITHM": "EdDSA", "JWT_PRIVATE_KEY_FILE": key})
     user = register(http, s)
-    tokens = login(http, s, user["email"])
-
-    def step(**changes):
-        s.stop_pool()
-        for name, value in changes.items():
-            if value is None:
-                s.settings.pop(name, None)
-            else:
-                s.settings[name] = value
-        s.write_env(s.settings)
-        s.start_pool()
-
-    def still_logged_in(held):
-        assert me(http, s, held["access_token"]) == 200
-        refreshed = http.post(s.url("/api/v1/auth/refresh"), json={"refresh_token": held["refresh_token"]})
-        assert refreshed.status_code == 200, refreshed.text
-        return refreshed.json()
-
-    assert header(tokens["access_token"])["alg"] == "HS256"
-    k1, kid1 = generate_key(tmp_path, "jwt-1.pem")
-
-    # 1. Publish the new public key (verifiers that cache the key set learn it before it signs anything).
-    step(JWT_PREVIOUS_PUBLIC_KEY_FILES=k1 + ".pub")
-    tokens = still_logged_in(tokens)
-    assert header(tokens["access_token"])["alg"] == "HS256"
-    assert [k["kid"] for k in key_set(http, s)] == [kid1]
-
-    # 2. Sign with it; the HS256 secret stays, so tokens it signed keep verifying until they expire.
-    hs256_token = tokens["access_token"]
-    step(JWT_ALGORITHM="EdDSA", JWT_PRIVATE_KEY_FILE=k1, JWT_PREVIOUS_PUBLIC_KEY_FILES=None)
-    tokens = still_logged_in(tokens)
-    assert header(tokens["access_token"]) == {"alg": "EdDSA", "typ": "JWT", "kid": kid1}
-
-    # 3. Once ACCESS_TOKEN_EXPIRE_MINUTES have passed, drop the secret: HS256 tokens no longer verify (by then
-    #    they have all expired; here one that has not shows the secret is really gone).
-    step(JWT_SECRET_KEY=None)
-    tokens = still_logged_in(tokens)
-    assert me(http, s, hs256_token) == 401
-
-    # 4. The next key: it signs, the previous one's public key still verifies.
-    k2, kid2 = generate_key(tmp_path, "jwt-2.pem")
-    k1_token = tokens["access_token"]
-    step(JWT_PRIVATE_KEY_FILE=k2, JWT_PREVIOUS_PUBLIC_KEY_FILES=k1 + ".pub")
-    tokens = still_logged_in(tokens)
-    assert header(tokens["access_token"])["kid"] == kid2
-    assert [k["kid"] for k in key_set(http, s)] == [kid2, kid1]
-
-    # 5. After the token lifetime, drop the previous key: its tokens are refused, by the service and by a sibling.
-    step(JWT_PREVIOUS_PUBLIC_KEY_FILES=None)
-    still_logged_in(tokens)
-    assert me(http, s, k1_token) == 401
-    assert [k["kid"] for k in key_set(http, s)] == [kid2]
-    refused = sibling("verify", s.url("/.well-known/openid-configuration"), k1_token)
-    assert refused.returncode == 1 and "PyJWKClientError" in refused.stderr, refused.stderr
+    with open(other, "rb") as f, open(key, "wb") as g:  # replaced in place: same path, same mode
+        g.write(f.read())
+    victim = s.worker_pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: "refusing to start" in s.pool_log(), message="the restarted worker's refusal")
+    (refusal,) = {line for line in s.pool_log().splitlines() if "refusing to start" in line}
+    assert f"JWT_PRIVATE_KEY_FILE now holds the key {other_kid}, not {kid}" in refusal and "never changed in place" in refusal
+    assert key not in refusal
+    # The pool still answers with one key: every token it issues verifies on every worker, one key set.
+    tags = set()
+    for _ in range(30):
+        token = login(http, s, user["email"])["access_token"]
+        assert header(token)["kid"] == kid and me(http, s, token) == 200
+        tags.add(http.get(s.url("/.well-known/jwks.json")).headers["ETag"])
+    assert len(tags) == 1 and victim not in s.worker_pids()

@@ -8,6 +8,8 @@ enum JWT {
         case unsupportedAlgorithm
         case unknownKey
         case badSignature
+        /// A header with `crit`: extensions the verifier must understand, and this one understands none.
+        case criticalExtension
     }
 
     /// A header or payload is parsed only within these bounds: the header before its signature is checked.
@@ -26,7 +28,9 @@ enum JWT {
     ///
     /// The algorithm is pinned per key: the header's `alg` must be the algorithm of the key its `kid` names
     /// (`none`, and any algorithm no key has, are refused), and key-bearing headers (`jku`, `jwk`, `x5u`) are
-    /// ignored: keys come only from `keys`.
+    /// ignored: keys come only from `keys`. A header with `crit` is refused: RFC 7515 §4.1.11, "If any of the
+    /// listed extension Header Parameters are not understood and supported by the recipient, then the JWS is
+    /// invalid", and this verifier supports no extension.
     ///
     /// Throws `Failure` for a token that is not valid, `LibcryptoError` when libcrypto fails.
     static func verify(_ token: String, keys: [String: JWTKey], knownHeaders: [(segment: [UInt8], key: JWTKey)] = []) throws -> JSONValue {
@@ -44,6 +48,7 @@ enum JWT {
             guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes, limits: headerLimits) else {
                 throw Failure.malformed
             }
+            guard header["crit"] == nil else { throw Failure.criticalExtension }
             guard case .string(let name)? = header["alg"], let algorithm = JWTAlgorithm(rawValue: name) else { throw Failure.unsupportedAlgorithm }
             guard case .string(let keyID)? = header["kid"], let known = keys[keyID] else { throw Failure.unknownKey }
             guard known.algorithm == algorithm else { throw Failure.unsupportedAlgorithm }

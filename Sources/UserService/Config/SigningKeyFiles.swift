@@ -33,23 +33,30 @@ public struct KeyFile: Sendable, Equatable {
         isPrivate ? try SignatureKey(privateKeyPEM: pem) : try SignatureKey(publicKeyPEM: pem)
     }
 
-    /// `JWT_PRIVATE_KEY_FILE`: refused unless only its owner may read or write it (`chmod 600`).
+    /// A key file is a few hundred bytes: anything over this is not one.
+    static let maximumBytes = 64 * 1024
+
+    /// `JWT_PRIVATE_KEY_FILE`: refused unless it is a regular file (not a symbolic link) of the service's user that
+    /// only this user may read or write (`chmod 600`).
     static func privateKey(path: String, variable: String) throws(ConfigurationError) -> KeyFile {
-        guard let mode = FileReader.permissions(path) else { throw ConfigurationError(variable: variable, problem: "names a file that cannot be read") }
-        guard mode & 0o077 == 0 else {
-            throw ConfigurationError(variable: variable, problem: "is readable or writable by group or others: make it readable by the service's user only (chmod 600)")
-        }
-        return try read(path: path, variable: variable, isPrivate: true)
+        try read(path: path, variable: variable, isPrivate: true)
     }
 
-    /// One entry of `JWT_PREVIOUS_PUBLIC_KEY_FILES`: a public key PEM (any permissions: nothing in it is secret).
+    /// One entry of `JWT_PREVIOUS_PUBLIC_KEY_FILES`: a public key PEM (any permissions: nothing in it is secret),
+    /// and nothing else: a file with private key material in it is refused.
     static func publicKey(path: String, variable: String) throws(ConfigurationError) -> KeyFile {
         try read(path: path, variable: variable, isPrivate: false)
     }
 
     private static func read(path: String, variable: String, isPrivate: Bool) throws(ConfigurationError) -> KeyFile {
-        guard let pem = FileReader.readBytes(path) else {
-            throw ConfigurationError(variable: variable, problem: "names a file that cannot be read" + named(path, isPrivate))
+        let pem: [UInt8]
+        switch FileReader.readSmallFile(path, limit: maximumBytes, access: isPrivate ? .ownerOnly : .anyone) {
+        case .success(let bytes): pem = bytes
+        case .failure(let refusal): throw ConfigurationError(variable: variable, problem: problem(refusal) + named(path, isPrivate))
+        }
+        // PEM_read_bio_PUBKEY skips the blocks before a PUBLIC KEY one: a private key pasted above it would pass.
+        if !isPrivate && pem.firstRange(of: Array("PRIVATE KEY-----".utf8)) != nil {
+            throw ConfigurationError(variable: variable, problem: "holds private key material: list public key files only (the .pub that keys generate writes)" + named(path, isPrivate))
         }
         do {
             let key = try key(pem, isPrivate: isPrivate)
@@ -59,6 +66,17 @@ public struct KeyFile: Sendable, Equatable {
         } catch {
             let kind = isPrivate ? "an unencrypted PEM private key" : "a PEM public key"
             throw ConfigurationError(variable: variable, problem: "does not hold \(kind)" + named(path, isPrivate))
+        }
+    }
+
+    private static func problem(_ refusal: FileReader.Refusal) -> String {
+        switch refusal {
+        case .cannotOpen: "names a file that cannot be read"
+        case .symbolicLink: "names a symbolic link: name the key file itself"
+        case .notRegularFile: "does not name a regular file"
+        case .tooLarge(let limit): "names a file over \(limit / 1024) KiB, which no key file is"
+        case .accessibleToOthers: "is readable or writable by group or others: make it readable by the service's user only (chmod 600)"
+        case .ownedByAnotherUser: "belongs to another user than the one the service runs as: chown it to the service's user"
         }
     }
 

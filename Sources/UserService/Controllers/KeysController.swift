@@ -1,7 +1,7 @@
 import HTTP
 
-/// `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`: public, no database, cacheable for
-/// `maxAgeSeconds` and revalidated by `ETag`.
+/// `GET /.well-known/jwks.json` and `GET /.well-known/openid-configuration`: public, no database. The key set is
+/// cacheable for `maxAgeSeconds` and revalidated by `ETag`; the discovery document is `no-store` (its route says so).
 struct KeysController {
     /// How long verifiers and caches may keep the answers: a key published ahead of its use (see the rotation
     /// procedure in docs/deploy.md) must have been listed at least this long before it signs.
@@ -22,10 +22,11 @@ struct KeysController {
             guard issuer.hasPrefix("https://") || issuer.hasPrefix("http://") else { return nil }
             return issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer
         }
-        // In a fixed order (not the key map's), so that every worker answers the same bytes and ETag.
-        let signing = services.tokens.signingKey.algorithm
-        let verifying = Set(services.tokens.keys.values.map(\.algorithm))
-        algorithms = ([signing] + JWTAlgorithm.allCases.filter { $0 != signing && verifying.contains($0) }).map(\.rawValue)
+        // Only what a verifier can check with the key set: the published keys' algorithms (never HS256, whose secret
+        // is not published), the first published key's first (the signing key's, when a key pair signs), in a fixed order so that every worker answers the same bytes.
+        let published = services.tokens.publishedKeys.map(\.algorithm)
+        let first = published.first
+        algorithms = ((first.map { [$0] } ?? []) + JWTAlgorithm.allCases.filter { $0 != first && published.contains($0) }).map(\.rawValue)
     }
 
     /// The same bytes for every request: made and tagged once per worker.
@@ -33,14 +34,14 @@ struct KeysController {
         try Revalidated(keySet, tag: keySetTag, maxAge: Self.maxAgeSeconds, request: context.request)
     }
 
-    /// `issuer` is `JWT_ISSUER` (what tokens carry in `iss`), or the service's URL when that is set empty.
-    /// `jwks_uri` is under `JWT_ISSUER` when it is an http(s) URL (OpenID's convention: the issuer's URL is where
-    /// discovery starts), otherwise built from the request: its scheme, `Host` and mount point.
-    func openIDConfiguration(_ context: RequestContext) throws -> Revalidated<OpenIDConfiguration> {
+    /// `issuer` is `JWT_ISSUER`, what tokens carry in `iss` (null when it is set empty: tokens then carry none).
+    /// `jwks_uri` is under `JWT_ISSUER` when that is an http(s) URL (OpenID's convention: the issuer's URL is where
+    /// discovery starts), otherwise built from the request: its scheme, `Host` and mount point. A client chooses its
+    /// `Host`, so no cache may keep the answer for others: the route is `no-store` (nginx writes it, whatever
+    /// `JWT_ISSUER` is: the route table declares one policy per route), and the answer says it varies with `Host`.
+    func openIDConfiguration(_ context: RequestContext) -> OpenIDConfiguration {
         let request = context.request
-        let serviceURL = (request.scheme ?? "http") + "://" + (request.host ?? "localhost") + PercentEncoding.path(request.mountPath)
-        let answer = OpenIDConfiguration(issuer: issuer ?? serviceURL, jwksURI: (issuerURL ?? serviceURL) + "/.well-known/jwks.json",
-                                         algorithms: algorithms)
-        return try Revalidated(answer, maxAge: Self.maxAgeSeconds, request: request)
+        let serviceURL = issuerURL ?? (request.scheme ?? "http") + "://" + (request.host ?? "localhost") + PercentEncoding.path(request.mountPath)
+        return OpenIDConfiguration(issuer: issuer, jwksURI: serviceURL + "/.well-known/jwks.json", algorithms: algorithms)
     }
 }

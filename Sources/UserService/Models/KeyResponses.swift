@@ -37,11 +37,15 @@ struct KeySet: ResponseBody {
 struct OpenIDConfiguration: ResponseModel {
     static let schemaName = "OpenIDConfiguration"
     static let example = OpenIDConfiguration(issuer: "user-service", jwksURI: "https://auth.example.com/.well-known/jwks.json",
-                                             algorithms: [JWTAlgorithm.edDSA.rawValue, JWTAlgorithm.hs256.rawValue])
-    let issuer: String
+                                             algorithms: [JWTAlgorithm.edDSA.rawValue, JWTAlgorithm.es256.rawValue])
+    /// `JWT_ISSUER`, the tokens' `iss`; nil when tokens carry no `iss`.
+    let issuer: String?
     let jwksURI: String
-    /// The algorithm that signs first, then those that still verify.
+    /// The published keys' algorithms, the signing key's first (HS256's secret is never published).
     let algorithms: [String]
+
+    /// Built from the request's `Host` unless `JWT_ISSUER` is a URL.
+    var headers: [(String, String)] { [("Content-Type", Self.contentType), ("Vary", "Host")] }
 
     func write(to object: inout FieldWriter) {
         object.field("issuer", issuer)
