@@ -10,7 +10,8 @@ public struct ConnectionOptions: Sendable {
     public var applicationName: String
     /// Whether TimeZone, DateStyle and statement_timeout go in the startup packet's `options`. PgBouncer refuses
     /// that parameter: behind it they come from the role (`ALTER ROLE ... SET`), and a connection whose TimeZone or
-    /// DateStyle differs from the pinned values is refused.
+    /// DateStyle differs from the pinned values, or whose statement_timeout is 0 (no limit), is refused;
+    /// `statementTimeoutMilliseconds` then does not apply.
     public var startupOptions: Bool
     /// Whether statements are prepared once per connection under a name. Off, each is sent with its text (an
     /// unnamed statement), as a PgBouncer before 1.21 in transaction mode needs.
@@ -71,7 +72,7 @@ public final class PostgresConnection {
         }
         handle = connection
         preparesStatements = options.preparedStatements
-        if !options.startupOptions, let unpinned = unpinnedSetting() {
+        if !options.startupOptions, let unpinned = try unpinnedSetting() {
             throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, "
                 + "set the role's: ALTER ROLE ... SET TimeZone = 'UTC', SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
         }
@@ -111,13 +112,16 @@ public final class PostgresConnection {
         return nil
     }
 
-    /// The pinned setting the server reports otherwise, if any. The server reports both at startup (and PgBouncer
-    /// passes them on): > PQparameterStatus: Looks up a current parameter setting of the server.
-    private func unpinnedSetting() -> String? {
+    /// The pinned setting the server has otherwise, if any. TimeZone and DateStyle the server reports at startup
+    /// (and PgBouncer passes them on): > PQparameterStatus: Looks up a current parameter setting of the server.
+    /// statement_timeout it does not report: one query per connection asks, and only 0 (no limit) is refused —
+    /// the limit is then the role's, not DB_STATEMENT_TIMEOUT_MS.
+    private func unpinnedSetting() throws(PostgresError) -> String? {
         let timeZone = PQparameterStatus(handle, "TimeZone").map { String(cString: $0) } ?? ""
         let dateStyle = PQparameterStatus(handle, "DateStyle").map { String(cString: $0) } ?? ""
         if !["UTC", "Etc/UTC"].contains(timeZone) { return "TimeZone is \(timeZone.isEmpty ? "unknown" : timeZone), not UTC" }
         if !dateStyle.hasPrefix("ISO") { return "DateStyle is \(dateStyle.isEmpty ? "unknown" : dateStyle), not ISO" }
+        if try query("SHOW statement_timeout").first?.string(0) == "0" { return "statement_timeout is 0 (no limit)" }
         return nil
     }
 

@@ -108,7 +108,11 @@ enum MailerCommand {
             // A relay that closes the connection must not kill the process: libcurl leaves SIGPIPE to us (NOSIGNAL).
             signal(SIGPIPE, SIG_IGN)
             let signals = try SystemCalls.blockedSignalFD([SIGTERM, SIGINT])
-            let options = configuration.connectionOptions(applicationName: "user-service-mailer")
+            var options = configuration.connectionOptions(applicationName: "user-service-mailer")
+            // LISTEN needs a session of its own: where DATABASE_URL goes through a transaction-mode PgBouncer, the
+            // mailer connects to PostgreSQL directly with MAILER_DATABASE_URL (set in the same env file: the pool
+            // does not read it).
+            if let url = environment["MAILER_DATABASE_URL"], !url.isEmpty { options.url = url }
             Log.write("mailer: starting: \(courier.relayDescription)")
             Mailer(courier: courier, options: options, signals: signals, pollSeconds: configuration.mail.pollSeconds).run()
         }

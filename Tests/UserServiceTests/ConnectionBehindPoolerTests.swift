@@ -24,8 +24,10 @@ import Testing
     @Test func withoutStartupOptionsARoleWithOtherSettingsIsRefused() throws {
         let db = try TestSchema()
         let url = try db.roleURL()
+        // The role's statement_timeout bounds every query there: 0 (no limit, also the server's default) is refused.
         for (setting, reported) in [("TimeZone = 'Europe/Berlin'", "TimeZone is Europe/Berlin"),
-                                    ("DateStyle = 'German, DMY'", "DateStyle is German, DMY")] {
+                                    ("DateStyle = 'German, DMY'", "DateStyle is German, DMY"),
+                                    ("statement_timeout = 0", "statement_timeout is 0 (no limit)")] {
             try db.connection.executeScript("ALTER ROLE \(db.name) RESET ALL; ALTER ROLE \(db.name) SET \(setting);")
             let error = #expect(throws: PostgresError.self) {
                 _ = try PostgresConnection(ConnectionOptions(url: url, startupOptions: false))

@@ -46,6 +46,17 @@ def test_a_new_mail_wakes_a_waiting_mailer_at_once(mail_database, mail_server, m
     mail_server.wait_for_mail("woken@example.com", timeout=10)
 
 
+def test_the_mailer_prefers_mailer_database_url(mail_database, mail_server, make_mailer):
+    """MAILER_DATABASE_URL: the mailer's own connection (PostgreSQL directly, where DATABASE_URL goes through a
+    transaction-mode PgBouncer on which LISTEN cannot work). Here DATABASE_URL leads nowhere: the mailer connects
+    through MAILER_DATABASE_URL and LISTENs there."""
+    nowhere = f"postgresql://nobody@127.0.0.1:{free_port()}/nowhere"
+    make_mailer(nowhere, mail_server, env={"MAILER_DATABASE_URL": mail_database, **NO_POLL})
+    wait_until_waiting(mail_database)
+    queue_mail(mail_database, "password_changed", "direct@example.com")
+    mail_server.wait_for_mail("direct@example.com", timeout=10)
+
+
 def test_a_queued_mail_is_delivered_as_proper_mime_and_its_link_blanked(mail_database, mail_server, make_mailer):
     mailer = make_mailer(mail_database, mail_server)
     token = "Zt4_-" + uuid.uuid4().hex
