@@ -253,3 +253,27 @@ def test_a_worker_whose_connection_ended_answers_nothing_from_its_cache_until_it
     hits = cache_hits(s)
     answers_on_every_worker(s, ME, keeper_tokens, 200)
     assert cache_hits(s) > hits
+
+
+def test_an_idle_worker_keeps_reading_its_notifications(make_stack, http):
+    """PostgreSQL's notification queue, shared by the whole cluster, shrinks only as far as its slowest listener has
+    read. A worker reads its connection between requests too (about once a second), so notifications that pile up
+    while no request comes never leave its server process blocked writing to it, the queue held, and in the end
+    every notifying COMMIT refused."""
+    s = make_stack(name="session-cache-idle", env=CACHED, workers=2)
+    user, tokens = new_user(http, s)
+    answers_on_every_worker(s, ME, tokens, 200)  # every worker's connection is open and listens
+    # About 2 MB, far more than a socket holds: unread, each worker's server process would block in ClientWrite.
+    psql_on(s, "SELECT pg_notify('session_check', g || repeat('x', 1000)) FROM generate_series(1, 2000) g")
+    piled = float(psql_on(s, "SELECT pg_notification_queue_usage()"))
+    assert piled > 0
+    end = time.monotonic() + 60
+    usage = piled
+    while time.monotonic() < end:
+        # No request meanwhile. A notification on a channel nobody listens to now and then: a notifying commit is
+        # what moves the queue's tail up to the slowest listener.
+        psql_on(s, "SELECT pg_notify('idle_test', repeat('z', 7000))")
+        usage = float(psql_on(s, "SELECT pg_notification_queue_usage()"))
+        if usage < piled / 20:
+            return
+    raise AssertionError(f"the notification queue stayed at {usage} (from {piled}): a worker does not read it")
