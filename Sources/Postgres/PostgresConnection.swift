@@ -76,9 +76,13 @@ public final class PostgresConnection {
         handle = connection
         serverProcessID = PQbackendPID(connection)
         preparesStatements = options.preparedStatements
-        if !options.startupOptions, let unpinned = unpinnedSetting() {
-            throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, "
-                + "set the role's: ALTER ROLE ... SET TimeZone = 'UTC', SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
+        // Checked with startup options too: a session-mode PgBouncer with `ignore_startup_parameters = options` accepts
+        // the connection and drops them (then the role's settings must hold).
+        // (Initialised whole: `deinit` closes it.)
+        if let unpinned = unpinnedSetting() {
+            throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, or "
+                + "with a pooler that drops them, set the role's: ALTER ROLE ... SET TimeZone = 'UTC', "
+                + "SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
         }
         // Notices (e.g. "relation already exists, skipping") would otherwise go to stderr unformatted. The receiver
         // notes the one that matters: an error the server sends between statements, which libpq hands to it.
