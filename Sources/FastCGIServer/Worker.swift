@@ -39,12 +39,20 @@ public enum Worker {
         close(readyFD)
 
         var log = RequestLog()
+        // The responder's work between requests (`HTTPResponder.idle`): due once its interval has passed, whether
+        // the worker waited or served meanwhile.
+        let idleInterval = responder.idleIntervalMilliseconds
+        var idleDue = Clock.nanoseconds()
         while true {
             // Request lines are written in batches while requests keep coming, and at once when the worker goes idle.
             var readable = log.isEmpty ? [] : SystemCalls.poll([listenFD, signals], timeoutMilliseconds: 0)
             if readable.isEmpty {
                 log.flush()
-                readable = SystemCalls.poll([listenFD, signals], timeoutMilliseconds: -1)
+                readable = SystemCalls.poll([listenFD, signals], timeoutMilliseconds: idleInterval ?? -1)
+            }
+            if let idleInterval, Clock.nanoseconds() >= idleDue {
+                responder.idle()
+                idleDue = Clock.nanoseconds() + UInt64(idleInterval) * 1_000_000
             }
             if readable.contains(signals) {
                 let received = SystemCalls.readSignals(signals)

@@ -6,6 +6,18 @@ public protocol HTTPResponder: AnyObject {
     var bodyLimit: Int { get }
 
     func respond(to request: HTTPRequest) -> RoutedResponse
+
+    /// How often the worker calls `idle`, in milliseconds; nil (the default): never.
+    var idleIntervalMilliseconds: Int32? { get }
+
+    /// Bounded work between requests: called when the worker has waited `idleIntervalMilliseconds` for a request,
+    /// and at least that often while requests keep coming.
+    func idle()
+}
+
+extension HTTPResponder {
+    public var idleIntervalMilliseconds: Int32? { nil }
+    public func idle() {}
 }
 
 /// A response and what logs and metrics name its request by.

@@ -7,6 +7,9 @@ public final class Database {
     private let options: ConnectionOptions
     private let channels: [String]
     private var connection: PostgresConnection?
+    /// Notifications read on a connection that was then dropped, not yet handed to a reader: those of the worker's
+    /// own transactions must still reach it (`takeNotifications`).
+    private var pending: [PostgresNotification] = []
     /// The number of the connection opened last (0: none yet). Each new connection listens before it is numbered.
     public private(set) var connectionNumber: UInt64 = 0
 
@@ -20,19 +23,26 @@ public final class Database {
     /// listening connection — nil when there is none: not opened yet, or found closed (then dropped; the next use
     /// opens and numbers a new one). Nothing is sent to the server.
     public func receiveNotifications(_ body: (PostgresNotification) -> Void) -> UInt64? {
-        guard let connection else { return nil }
-        guard connection.isAlive else {
-            self.connection = nil
-            return nil
-        }
-        connection.takeNotifications(body)
-        return connectionNumber
+        if let connection, !connection.isAlive { drop() }
+        takeNotifications(body)
+        return connection == nil ? nil : connectionNumber
     }
 
-    /// Hands `body` the notifications already read on the open connection (by the statements just run), without
-    /// a system call.
+    /// Hands `body` the notifications already read (by the statements just run, on the open connection or on one
+    /// dropped since), without a system call.
     public func takeNotifications(_ body: (PostgresNotification) -> Void) {
+        if !pending.isEmpty {
+            for notification in pending { body(notification) }
+            pending.removeAll()
+        }
         connection?.takeNotifications(body)
+    }
+
+    /// Forgets the connection, keeping what it had read: a transaction's own notifications arrive with its COMMIT,
+    /// and a later statement of the same request may find the connection gone.
+    private func drop() {
+        connection?.takeNotifications { pending.append($0) }
+        connection = nil
     }
 
     /// Runs `body` on the connection, reopened first if the server has closed it. When the connection breaks
@@ -52,7 +62,7 @@ public final class Database {
         do {
             return try body(try open())
         } catch let error as PostgresError where error.isUnavailable {
-            connection = nil
+            drop()
             throw error
         }
     }
@@ -77,9 +87,9 @@ public final class Database {
     /// sent on it, so the statement that would have failed on it runs on the fresh connection instead.
     private func open() throws(PostgresError) -> PostgresConnection {
         if let connection, connection.isAlive { return connection }
-        connection = nil
+        drop()
         let fresh = try PostgresConnection(options)
-        for channel in channels { try fresh.listen(channel) }
+        if !channels.isEmpty { try fresh.listen(channels) }
         connection = fresh
         connectionNumber += 1
         return fresh

@@ -24,10 +24,21 @@ extension PostgresConnection {
 
     /// Starts listening on `channel`, a plain lower-case identifier (letters, digits, `_`).
     public func listen(_ channel: String) throws(PostgresError) {
-        guard !channel.isEmpty, channel.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) else {
-            throw PostgresError(kind: .invalidParameter)
+        try listen([channel])
+    }
+
+    /// Starts listening on `channels` (plain lower-case identifiers: letters, digits, `_`) and learns the server
+    /// process that serves this connection, in one round trip: the notifications of this connection's own
+    /// transactions name it (`isOwn`), and behind PgBouncer (session mode) `PQbackendPID` does not.
+    public func listen(_ channels: [String]) throws(PostgresError) {
+        for channel in channels {
+            guard !channel.isEmpty, channel.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }) else {
+                throw PostgresError(kind: .invalidParameter)
+            }
         }
-        try query("LISTEN \(channel)")
+        // The statements in one simple query: its result is the last one's.
+        let result = try check(PQexec(handle, channels.map { "LISTEN \($0);" }.joined() + "SELECT pg_backend_pid()"))
+        if let pid = try result.first?.int(0) { serverProcessID = Int32(pid) }
     }
 
     /// The channels notified since the last call, without waiting. Throws `connectionLost` when the server has
@@ -50,7 +61,7 @@ extension PostgresConnection {
     /// Hands `body` the notifications libpq has already read — during statements, or the last check of the
     /// connection — without reading the socket (no system call).
     public func takeNotifications(_ body: (PostgresNotification) -> Void) {
-        let ownProcess = PQbackendPID(handle)
+        let ownProcess = serverProcessID
         // > PQnotifies [...] returns the next notification from a list of unhandled notification messages
         // > received from the server. It returns a null pointer if there are no pending notifications. [...]
         // > be sure to free it with PQfreemem.

@@ -46,6 +46,10 @@ public final class PostgresConnection {
     /// Set when the server sent a FATAL (or PANIC) message while no statement ran: its goodbye before it closes
     /// the connection (an administrator's command, a shutdown, an idle timeout).
     private var closedByServer = false
+    /// The server process a notification of this connection's own transactions names: what `pg_backend_pid()`
+    /// answered when the connection started listening (`listen`). Behind PgBouncer `PQbackendPID` is the pooler's
+    /// made-up key, never the server's process.
+    var serverProcessID: Int32
 
     public init(_ options: ConnectionOptions) throws(PostgresError) {
         // TimeZone and DateStyle are pinned so timestamps arrive in one form; statement_timeout bounds every query.
@@ -71,10 +75,15 @@ public final class PostgresConnection {
             throw PostgresError(kind: .connectionFailed, serverMessage: message)
         }
         handle = connection
+        serverProcessID = PQbackendPID(connection)
         preparesStatements = options.preparedStatements
-        if !options.startupOptions, let unpinned = try unpinnedSetting() {
-            throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, "
-                + "set the role's: ALTER ROLE ... SET TimeZone = 'UTC', SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
+        // Checked with startup options too: a session-mode PgBouncer with `ignore_startup_parameters = options` accepts
+        // the connection and drops them (then the role's settings must hold).
+        // (Initialised whole: `deinit` closes it.)
+        if let unpinned = try unpinnedSetting() {
+            throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, or "
+                + "with a pooler that drops them, set the role's: ALTER ROLE ... SET TimeZone = 'UTC', "
+                + "SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
         }
         // Notices (e.g. "relation already exists, skipping") would otherwise go to stderr unformatted. The receiver
         // notes the one that matters: an error the server sends between statements, which libpq hands to it.
@@ -130,7 +139,8 @@ public final class PostgresConnection {
     public var isHealthy: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Whether the connection can take the next statement, found without waiting and without a round trip: one
-    /// zero-timeout `poll`, and only when the socket is readable one `PQconsumeInput` (the socket is non-blocking).
+    /// zero-timeout `poll`, and only while the socket is readable a `PQconsumeInput` (the socket is non-blocking;
+    /// `readInput`).
     /// Between requests a worker's connection expects nothing from the server but notifications (it LISTENs for
     /// the session cache): those are read into libpq's list, where `takeNotifications` finds them. What else an idle
     /// connection receives is the server saying goodbye — FATAL 57P01 admin_shutdown when it stops or restarts or
@@ -139,13 +149,29 @@ public final class PostgresConnection {
     /// can arrive before the close does, reaches the notice receiver.
     public var isAlive: Bool {
         guard PQstatus(handle) == CONNECTION_OK, !closedByServer else { return false }
-        var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
-        guard poll(&socket, 1, 0) != 0 else { return true }
         return readInput()
     }
 
-    /// Reads what the server has sent, without waiting, and parses it: false when the connection turned out dead.
+    /// At most this many reads per `readInput`: one `PQconsumeInput` takes what fits libpq's buffer (16 KiB at
+    /// first, about 270 notifications), so a revocation behind a backlog needs several; bounded, so a flood of
+    /// notifications cannot hold a request (about 1 MiB).
+    static let readsPerCheck = 64
+
+    /// Reads what the server has sent while the socket stays readable, without waiting, and parses it: false when
+    /// the connection turned out dead. Each read is preceded by a zero-timeout `poll`; nothing readable costs one
+    /// `poll` and no read.
     func readInput() -> Bool {
+        var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        for _ in 0..<Self.readsPerCheck {
+            socket.revents = 0
+            guard poll(&socket, 1, 0) != 0 else { return true }
+            guard consumeInput() else { return false }
+        }
+        return true
+    }
+
+    /// One non-blocking read of what the server has sent, parsed: false when the connection turned out dead.
+    private func consumeInput() -> Bool {
         // > PQconsumeInput normally returns 1 indicating "no error", but returns 0 if there was some kind of
         // > trouble (in which case PQerrorMessage can be consulted). Note that the result does not say whether
         // > any input data was actually collected. After calling PQconsumeInput, the application can check
@@ -217,7 +243,7 @@ public final class PostgresConnection {
         return texts
     }
 
-    private func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
+    func check(_ result: OpaquePointer?) throws(PostgresError) -> PostgresResult {
         guard let result else {
             throw PostgresError(kind: isHealthy ? .server : .connectionLost, serverMessage: String(cString: PQerrorMessage(handle)))
         }

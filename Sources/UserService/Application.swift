@@ -34,6 +34,10 @@ public final class Application: HTTPResponder {
 
     public var bodyLimit: Int { configuration.maxBodyBytes }
 
+    public var idleIntervalMilliseconds: Int32? { services.sessionCheck.idleIntervalMilliseconds }
+
+    public func idle() { services.sessionCheck.idle() }
+
     public func respond(to request: HTTPRequest) -> RoutedResponse {
         let start = Clock.nanoseconds()
         var routeIndex: Int?

@@ -8,13 +8,15 @@ import UserService
 /// is an `Application`.
 enum ServedUserService {
     static func make(environmentFile: String?) -> ServedApplication {
-        ServedApplication(
+        let restartOnly = RestartOnlySettings()
+        return ServedApplication(
             version: ServiceVersion.version,
             configure: { inherited in
                 if let environmentFile { try MigrationURLInEnvFile.check(environmentFile, command: "serve") }  // a reload too
                 let environment = try Environment.load(inherited, file: environmentFile)
                 let configuration = try Configuration.load(from: environment, defaultWorkers: Environment.processorCount())
                 try Application.checkFiles(configuration)
+                try restartOnly.check(configuration)
                 // Each worker reads its configuration again: the master hands it the key ids it found, to compare.
                 return PoolConfiguration(environment: configuration.workerEnvironment(environment), workers: configuration.workers,
                                          passwordWorkers: configuration.passwordWorkers,

@@ -61,6 +61,35 @@ import Testing
         #expect(refusal("REQUIRE_VERIFIED_EMAIL", "maybe")?.variable == "REQUIRE_VERIFIED_EMAIL")
     }
 
+    @Test func theSessionCacheIsRefusedBehindATransactionModePooler() throws {
+        var environment = minimal
+        environment["DB_STARTUP_OPTIONS"] = "false"
+        #expect(throws: ConfigurationError(variable: "SESSION_CACHE_SECONDS", problem: "must be 0 with DB_STARTUP_OPTIONS=false "
+                                           + "(behind a transaction-mode pooler the session cache would miss revocations)")) {
+            try Configuration.load(from: environment, defaultWorkers: 1)
+        }
+        environment["SESSION_CACHE_SECONDS"] = "0"
+        #expect(try Configuration.load(from: environment, defaultWorkers: 1).warnings.isEmpty)
+    }
+
+    @Test func aReloadThatTurnsTheSessionCacheOnOrOffIsRefused() throws {
+        func configuration(_ seconds: String) throws -> Configuration {
+            var environment = minimal
+            environment["SESSION_CACHE_SECONDS"] = seconds
+            return try Configuration.load(from: environment, defaultWorkers: 1)
+        }
+        let restartOnly = RestartOnlySettings()
+        try restartOnly.check(configuration("1"))  // at start
+        try restartOnly.check(configuration("30"))  // another lifetime: a reload takes it
+        #expect(throws: ConfigurationError(variable: "SESSION_CACHE_SECONDS", problem: "turns the session cache off: "
+                                           + "restart the service (a reload cannot turn the session cache on or off)")) {
+            try restartOnly.check(configuration("0"))
+        }
+        let off = RestartOnlySettings()
+        try off.check(configuration("0"))
+        #expect(throws: ConfigurationError.self) { try off.check(configuration("1")) }
+    }
+
     @Test func poolSizeVariablesAreAcceptedWithAWarning() throws {
         var environment = minimal
         environment["DB_POOL_SIZE"] = "10"

@@ -20,9 +20,10 @@ import Testing
         let rows = Routes.table.indices.map { layout.row(routeIndex: $0, method: "GET") }
             + MetricsLayout.unmatchedMethods.map { layout.row(routeIndex: nil, method: $0) }
         #expect(Set(rows).count == rows.count && rows.max() == layout.rowCount - 1)
-        #expect(layout.requestBase >= layout.pool.end && layout.pool.inFlightSlots.count == 3)
-        #expect(layout.securityEventBase + SecurityEvent.Kind.allCases.count + 2 == layout.sessionGenerationBase)
-        #expect(layout.sessionGenerationBase + SessionGenerations.bucketCount == layout.slotCount)
+        #expect(layout.pool.inFlightSlots.count == 3)
+        #expect(layout.sessionGenerationBase == layout.pool.end)
+        #expect(layout.sessionGenerationBase + SessionGenerations.bucketCount == layout.requestBase)
+        #expect(layout.securityEventBase + SecurityEvent.Kind.allCases.count + 2 == layout.slotCount)
         // The last route's last status and the last event are the mapping's last slots in their regions.
         let counters = try SharedCounters.create(slotCount: layout.slotCount)
         let application = try Application(configuration: configuration, counters: counters, layout: layout)
@@ -32,6 +33,14 @@ import Testing
         let text = render(application)
         #expect(text.contains("route=\"\(last.path)\",method=\"\(last.method.rawValue)\""))
         #expect(text.contains(#"user_service_requests_total{route="unmatched",method="OTHER",status="404"} 1"#))
+    }
+
+    /// A reload's binary may have more routes or event kinds (its rows lie elsewhere) while the old workers drain:
+    /// the session cache's generations stay where both look for them.
+    @Test func theSessionGenerationsLieWhereEveryBinaryOfThePoolLooks() {
+        let before = MetricsLayout(routeCount: 10, processCount: 3), after = MetricsLayout(routeCount: 40, processCount: 3)
+        #expect(before.sessionGenerationBase == after.sessionGenerationBase)
+        #expect(before.requestBase == after.requestBase && before.securityEventBase != after.securityEventBase)
     }
 
     @Test func aRouteTableLargerThanTheLayoutIsRefusedAtStart() throws {

@@ -265,4 +265,49 @@ import Glibc
         }
         #expect(received.map(\.payload) == ["again"])
     }
+
+    /// A backlog of notifications larger than one read of libpq's buffer does not hide the one behind it: one check
+    /// reads on while the socket is readable.
+    @Test func oneCheckReadsPastABacklogOfNotifications() throws {
+        let db = try TestSchema()
+        let listener = try PostgresConnection(ConnectionOptions(url: TestSchema.baseURL))
+        try listener.listen("backlog_test")
+        let backlog = 3000
+        try db.connection.transaction { connection in
+            try connection.query("SELECT pg_notify('backlog_test', 'b' || g) FROM generate_series(1, $1::int) g", [backlog])
+            try connection.query("SELECT pg_notify('backlog_test', 'revoked')")
+        }
+        // Wait until all of it is in the socket: each NotificationResponse is its type, length and pid (9 bytes),
+        // then the channel and the payload, each ended by a NUL.
+        let header = 9, channel = "backlog_test".utf8.count + 1
+        var bytes = header + channel + "revoked".utf8.count + 1
+        for n in 1...backlog { bytes += header + channel + "b\(n)".utf8.count + 1 }
+        let deadline = Clock.nanoseconds() + 20_000_000_000
+        var queued: Int32 = 0
+        while Int(queued) < bytes && Clock.nanoseconds() < deadline {
+            _ = ioctl(listener.socket, UInt(FIONREAD), &queued)
+        }
+        #expect(Int(queued) == bytes)
+        var received: [String] = []
+        try listener.receiveNotifications { received.append($0.payload) }
+        #expect(received.count == backlog + 1)
+        #expect(received.last == "revoked")
+    }
+
+    /// The notifications of a transaction, read with its COMMIT, outlive the connection: when the next statement
+    /// finds it gone, the database keeps them for the reader.
+    @Test func aDroppedConnectionsNotificationsAreStillHandedOver() throws {
+        let db = try TestSchema()
+        let database = Database(ConnectionOptions(url: TestSchema.baseURL), listening: ["dropped_test"])
+        let pid = try database.transaction { connection in
+            try connection.query("SELECT pg_notify('dropped_test', 'mine')")
+            return try #require(try connection.query("SELECT pg_backend_pid()").first?.int(0))
+        }
+        #expect(try db.connection.query("SELECT pg_terminate_backend($1, 10000)", [pid]).first?.bool(0) == true)
+        try database.withConnection { try $0.query("SELECT 1") }  // finds it gone, opens another
+        #expect(database.connectionNumber == 2)
+        var received: [PostgresNotification] = []
+        database.takeNotifications { received.append($0) }
+        #expect(received == [PostgresNotification(channel: "dropped_test", payload: "mine", isOwn: true)])
+    }
 }

@@ -60,6 +60,31 @@ import Testing
         for worker in workers.reversed() { #expect(get(worker, path, tokens).status == status, "\(what): after") }
     }
 
+    /// What notifies: a login writes last_login and announces nothing (a notifying commit takes a cluster-wide
+    /// lock); a deactivation announces its user, even made as a logical replica applies changes
+    /// (`session_replication_role = replica`, which skips triggers not enabled ALWAYS).
+    @Test func aLoginAnnouncesNothingAndADeactivationAnnouncesEvenAsAReplica() throws {
+        let (user, _) = try service.newUser()
+        let (deactivated, _) = try service.newUser()
+        let listener = try PostgresConnection(ConnectionOptions(url: service.configuration.databaseURL))
+        try listener.listen(SessionCache.channel)
+        let before = try #require(try service.value("SELECT last_login FROM users WHERE id = $1", [user.id]))
+        _ = try service.login(user.email)
+        #expect(try service.value("SELECT last_login FROM users WHERE id = $1", [user.id]) != before)
+        try service.database.transaction { connection in
+            try connection.query("SET LOCAL session_replication_role = replica")
+            try connection.query("UPDATE users SET is_active = false WHERE id = $1", [deactivated.id])
+        }
+        // Delivered in commit order: once the deactivation's has come, the login's would have come before it. (Other
+        // tests' users notify on the same channel meanwhile.)
+        var received: [String] = []
+        let deadline = Clock.nanoseconds() + 20_000_000_000
+        while !received.contains(deactivated.id) && Clock.nanoseconds() < deadline {
+            try listener.receiveNotifications { if [user.id, deactivated.id].contains($0.payload) { received.append($0.payload) } }
+        }
+        #expect(received == [deactivated.id])
+    }
+
     @Test func readsAreAnsweredFromTheCacheAndWritesAreNot() throws {
         let (_, tokens) = try service.newUser()
         let worker = service.application

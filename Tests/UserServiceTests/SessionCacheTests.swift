@@ -122,6 +122,30 @@ import Testing
         #expect(lookup(cache, Self.id(101), alice.id) == nil)
     }
 
+    @Test func aNotificationTakenWhileItsUsersQueryRanEndsWhatTheQueryStores() {
+        let cache = cache()
+        let alice = Self.user(Self.id(1)), bob = Self.user(Self.id(2))
+        let live = SessionRepository.LiveSession(user: alice, expiresAt: PostgresTimestamp(microsecondsSinceEpoch: Self.now + 3_600_000_000))
+        // The user's own notification, taken between the ticket and the store (another session's change).
+        var ticket = cache.ticket(for: alice.id)
+        cache.received(notification(alice.id))
+        cache.store(live, sessionID: Self.id(101), userID: alice.id, ticket: ticket, connection: 1, nanoseconds: 10 * Self.second)
+        #expect(lookup(cache, Self.id(101), alice.id) == nil)
+        // Every user's (an empty payload).
+        ticket = cache.ticket(for: alice.id)
+        cache.received(notification(""))
+        cache.store(live, sessionID: Self.id(101), userID: alice.id, ticket: ticket, connection: 1, nanoseconds: 10 * Self.second)
+        #expect(lookup(cache, Self.id(101), alice.id) == nil)
+        // Another user's leaves it.
+        ticket = cache.ticket(for: alice.id)
+        cache.received(notification(bob.id))
+        cache.store(live, sessionID: Self.id(101), userID: alice.id, ticket: ticket, connection: 1, nanoseconds: 10 * Self.second)
+        #expect(lookup(cache, Self.id(101), alice.id)?.id == alice.id)
+        // A notification after the store ends it too, in the same single step whatever the cache holds.
+        cache.received(notification(alice.id))
+        #expect(lookup(cache, Self.id(101), alice.id) == nil)
+    }
+
     @Test func aConnectionThatClosedOrChangedEmptiesTheCacheAndNothingIsUsedWithoutOne() {
         let cache = cache()
         let alice = Self.user(Self.id(1))

@@ -120,6 +120,9 @@ class Stack:
             # Race tests hold a row while a request waits on it: on a loaded machine the wait can pass the default
             # 5 s statement timeout before the test commits.
             "DB_STATEMENT_TIMEOUT_MS": "30000",
+            # Off unless a test turns it on (test_session_cache.py): tests that change rows by direct SQL expect the
+            # next request to see the change, which the cache only guarantees once the notification is delivered.
+            "SESSION_CACHE_SECONDS": "0",
         }
         if password_workers:
             self.settings["PASSWORD_WORKERS"] = str(password_workers)

@@ -1,6 +1,7 @@
 """The pool behind Debian's PgBouncer (1.18) in transaction mode: the startup `options` parameter it refuses is not
 sent (DB_STARTUP_OPTIONS=false, the settings on the role instead), nor named prepared statements, which its
-transaction mode cannot carry from one server connection to another (DB_PREPARED_STATEMENTS=false)."""
+transaction mode cannot carry from one server connection to another (DB_PREPARED_STATEMENTS=false). And in session
+mode, with the session cache on."""
 import os
 import secrets
 import shutil
@@ -19,6 +20,17 @@ PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 def bouncer(tmp_path):
     """A PgBouncer in transaction mode with two server connections, on a unix socket, in front of a migrated database
     that a role of its own (its settings pinned on the role) may read and write; yields the URL through it."""
+    yield from run_bouncer("pool_mode = transaction\ndefault_pool_size = 2\n")
+
+
+@pytest.fixture
+def session_bouncer(tmp_path):
+    """The same in session mode (a server connection per client connection), accepting and dropping the startup
+    `options` parameter: how the session cache can stay behind PgBouncer (docs/deploy.md)."""
+    yield from run_bouncer("pool_mode = session\ndefault_pool_size = 8\nignore_startup_parameters = options\n")
+
+
+def run_bouncer(settings):
     database = create_database()
     result = migrate(database)
     assert result.returncode == 0, result.stderr
@@ -45,9 +57,7 @@ listen_port = {port}
 unix_socket_dir = {folder}
 auth_type = scram-sha-256
 auth_file = {folder}/userlist.txt
-pool_mode = transaction
-default_pool_size = 2
-max_client_conn = 50
+{settings}max_client_conn = 50
 pidfile = {folder}/pgbouncer.pid
 """)
     if AS_ROOT:  # PgBouncer will not run as root: as PostgreSQL's user, which can reach the server's socket folder
@@ -83,3 +93,15 @@ def test_the_pool_serves_through_pgbouncer_in_transaction_mode(make_stack, http,
             me = http.get(stack.url("/api/v1/auth/me"), headers=bearer(tokens))
             assert me.status_code == 200 and me.json()["email"] == user["email"]
         assert login(http, stack, user["email"])["access_token"]
+
+
+def test_the_session_cache_works_behind_pgbouncer_in_session_mode(make_stack, http, session_bouncer):
+    """Startup options sent and dropped by PgBouncer (the role's settings hold), the cache on: a logout through the API
+    holds on the next request whichever worker answers, though each had the session cached. Each worker recognises
+    its own transaction's notification by the server's pid it learnt when it started listening, not PgBouncer's key."""
+    from test_session_cache import ME, answers_on_every_worker, next_request_refused
+    stack = make_stack(name="bouncer-session", database=session_bouncer, workers=3, env={"SESSION_CACHE_SECONDS": "60"})
+    user, tokens = new_user(http, stack)
+    answers_on_every_worker(stack, ME, tokens, 200)
+    assert http.post(stack.url("/api/v1/auth/logout"), headers=bearer(tokens)).status_code == 200
+    next_request_refused(stack, ME, tokens, 401)

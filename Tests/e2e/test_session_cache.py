@@ -5,7 +5,7 @@ though every worker had the session cached; one made by direct SQL holds once Po
 notification (polled); a second pool on the same database ("another host") refuses once notified (polled); a worker
 whose connection was ended never answers from what it cached before, and caches again once it listens again; an
 entry never answers for another session or user. The cache's lifetime is a minute here, far longer than any wait
-below, so no refusal can come from an entry's age. Which worker answers is the kernel's choice: the tests send
+below (the polls for a notification share a deadline of 20 s), so no refusal can come from an entry's age. Which worker answers is the kernel's choice: the tests send
 requests until each worker has answered (the request log names the worker's pid).
 """
 import base64
@@ -22,6 +22,9 @@ from auth_helpers import PASSWORD, bearer, login, new_user
 from conftest import Stack, psql
 
 CACHED = {"SESSION_CACHE_SECONDS": "60"}
+# How long a test waits for notifications to be delivered, all polls of one test together: a third of the entries'
+# lifetime, so only a notification can explain a refusal.
+DELIVERY_DEADLINE = 20
 WORKERS = 3
 ME = "/api/v1/auth/me"
 SEARCH = "/api/v1/users/search"
@@ -36,13 +39,14 @@ def pool():
     s.stop()
 
 
-def answers_on_every_worker(stack, path, tokens, status, allowed=(), deadline=60):
+def answers_on_every_worker(stack, path, tokens, status, allowed=(), deadline=60, end=None):
     """GETs `path` until every worker has answered it with `status`. Every answer is `status` — or, while not every
-    worker has seen a change yet (a notification on its way), one of `allowed`."""
+    worker has seen a change yet (a notification on its way), one of `allowed`. `end`: a monotonic instant to give up
+    at, instead of `deadline` seconds from now."""
     workers = {str(pid) for pid in stack.worker_pids()}
     mark = len(stack.pool_log())
     answered = set()
-    end = time.monotonic() + deadline
+    end = end or time.monotonic() + deadline
     while time.monotonic() < end:
         response = requests.get(stack.url(path), headers=bearer(tokens), timeout=10)
         assert response.status_code in (status, *allowed), (path, response.status_code, response.text)
@@ -183,9 +187,10 @@ def test_a_change_by_direct_sql_holds_once_its_notification_is_delivered(pool, h
     psql_on(pool, f"UPDATE user_sessions SET revoked_at = now() WHERE user_id = '{revoked[0]['id']}'")
     psql_on(pool, f"UPDATE users SET is_admin = false WHERE id = '{claims(demoted)['sub']}'")
     # Polled: each worker refuses from the moment its notification arrives.
-    answers_on_every_worker(pool, ME, deactivated[1], 401, allowed=(200,))
-    answers_on_every_worker(pool, ME, revoked[1], 401, allowed=(200,))
-    answers_on_every_worker(pool, ADMIN_LIST, demoted, 403, allowed=(200,))
+    end = time.monotonic() + DELIVERY_DEADLINE
+    answers_on_every_worker(pool, ME, deactivated[1], 401, allowed=(200,), end=end)
+    answers_on_every_worker(pool, ME, revoked[1], 401, allowed=(200,), end=end)
+    answers_on_every_worker(pool, ADMIN_LIST, demoted, 403, allowed=(200,), end=end)
 
 
 def test_a_revocation_on_one_pool_is_refused_on_another_pool_of_the_same_database(pool, http, make_stack):
@@ -195,7 +200,7 @@ def test_a_revocation_on_one_pool_is_refused_on_another_pool_of_the_same_databas
     answers_on_every_worker(other_host, ME, tokens, 200)
     assert http.post(pool.url("/api/v1/auth/logout"), headers=bearer(tokens)).status_code == 200
     next_request_refused(pool, ME, tokens, 401)
-    answers_on_every_worker(other_host, ME, tokens, 401, allowed=(200,))
+    answers_on_every_worker(other_host, ME, tokens, 401, allowed=(200,), deadline=DELIVERY_DEADLINE)
 
 
 def test_an_entry_never_answers_for_another_session_or_user(pool, http):
@@ -248,3 +253,27 @@ def test_a_worker_whose_connection_ended_answers_nothing_from_its_cache_until_it
     hits = cache_hits(s)
     answers_on_every_worker(s, ME, keeper_tokens, 200)
     assert cache_hits(s) > hits
+
+
+def test_an_idle_worker_keeps_reading_its_notifications(make_stack, http):
+    """PostgreSQL's notification queue, shared by the whole cluster, shrinks only as far as its slowest listener has
+    read. A worker reads its connection between requests too (about once a second), so notifications that pile up
+    while no request comes never leave its server process blocked writing to it, the queue held, and in the end
+    every notifying COMMIT refused."""
+    s = make_stack(name="session-cache-idle", env=CACHED, workers=2)
+    user, tokens = new_user(http, s)
+    answers_on_every_worker(s, ME, tokens, 200)  # every worker's connection is open and listens
+    # About 2 MB, far more than a socket holds: unread, each worker's server process would block in ClientWrite.
+    psql_on(s, "SELECT pg_notify('session_check', g || repeat('x', 1000)) FROM generate_series(1, 2000) g")
+    piled = float(psql_on(s, "SELECT pg_notification_queue_usage()"))
+    assert piled > 0
+    end = time.monotonic() + 60
+    usage = piled
+    while time.monotonic() < end:
+        # No request meanwhile. A notification on a channel nobody listens to now and then: a notifying commit is
+        # what moves the queue's tail up to the slowest listener.
+        psql_on(s, "SELECT pg_notify('idle_test', repeat('z', 7000))")
+        usage = float(psql_on(s, "SELECT pg_notification_queue_usage()"))
+        if usage < piled / 20:
+            return
+    raise AssertionError(f"the notification queue stayed at {usage} (from {piled}): a worker does not read it")

@@ -13,8 +13,10 @@ import Postgres
 /// - the worker's connection is the one that listened when it was stored: a connection that closed or was replaced
 ///   may have missed notifications, so any change of connection empties the cache;
 /// - the session's own expiry, compared with the clock now.
-/// A notification for a user (`received`) removes that user's entries. Premium is recomputed from its expiry with
-/// the clock at each use, never kept as a yes or no.
+/// - its user's bucket in the worker's own generations has not moved since before its query ran: a notification for
+///   a user (`received`) bumps the user's bucket, which costs the same however many entries are kept, so a bulk
+///   change's thousands of notifications cost a worker only as many increments.
+/// Premium is recomputed from its expiry with the clock at each use, never kept as a yes or no.
 ///
 /// The entries live in a fixed array indexed by the session id's hash (a newer entry replaces the one in its slot),
 /// so the cache never grows and a lookup allocates nothing.
@@ -32,19 +34,23 @@ final class SessionCache {
         let sessionExpiresAt: Int64
         let bucket: Int
         let generation: UInt64
+        let localGeneration: UInt32
         let storedAt: UInt64
     }
 
     /// What the cache needs to know before a query, to store its answer afterwards: the user's bucket and that
-    /// bucket's generation as it was before the query ran.
+    /// bucket's generations (shared and local) as they were before the query ran.
     struct Ticket {
         let bucket: Int
         let generation: UInt64
+        let localGeneration: UInt32
     }
 
     private let lifetimeNanoseconds: UInt64
     private let generations: SessionGenerations
     private var slots: [Entry?]
+    /// This worker's generation per bucket (as `SessionGenerations`' buckets), bumped by each notification.
+    private var localGenerations: [UInt32]
     /// The number of the listening connection the entries were stored under; nil: none, nothing may be used.
     private var connection: UInt64?
 
@@ -53,6 +59,7 @@ final class SessionCache {
         lifetimeNanoseconds = UInt64(lifetimeSeconds) * 1_000_000_000
         self.generations = generations
         slots = Array(repeating: nil, count: Self.capacity)
+        localGenerations = Array(repeating: 0, count: SessionGenerations.bucketCount)
     }
 
     /// FNV-1a over the text's bytes with ASCII letters folded to lower case (enough for UUIDs' hex digits).
@@ -79,6 +86,7 @@ final class SessionCache {
               entry.sessionID == sessionID, entry.userID == userID,
               nanoseconds &- entry.storedAt < lifetimeNanoseconds,
               entry.sessionExpiresAt > microsecondsSinceEpoch,
+              localGenerations[entry.bucket] == entry.localGeneration,
               generations.current(entry.bucket) == entry.generation
         else { return nil }
         return entry.user.asOf(microsecondsSinceEpoch: microsecondsSinceEpoch)
@@ -87,7 +95,7 @@ final class SessionCache {
     /// Taken before the query whose answer `store` keeps.
     func ticket(for userID: String) -> Ticket {
         let bucket = SessionGenerations.bucket(of: userID)
-        return Ticket(bucket: bucket, generation: generations.current(bucket))
+        return Ticket(bucket: bucket, generation: generations.current(bucket), localGeneration: localGenerations[bucket])
     }
 
     /// Keeps what a query found, if the query ran on the connection the cache knows listens (`connection`: the
@@ -98,10 +106,12 @@ final class SessionCache {
         guard let connection, number == connection else { return }
         slots[Self.slot(of: sessionID)] = Entry(sessionID: sessionID, userID: userID, user: live.user,
                                                 sessionExpiresAt: live.expiresAt.microsecondsSinceEpoch, bucket: ticket.bucket,
-                                                generation: ticket.generation, storedAt: nanoseconds)
+                                                generation: ticket.generation, localGeneration: ticket.localGeneration,
+                                                storedAt: nanoseconds)
     }
 
-    /// A notification: the user's entries go (all of them for an empty payload). One that this worker's own
+    /// A notification: the user's entries go (all of them for an empty payload), including one whose query was
+    /// running when the notification came (its ticket is older). One that this worker's own
     /// transaction caused also bumps the user's bucket in the shared generations, for the other workers.
     func received(_ notification: PostgresNotification) {
         guard notification.channel == Self.channel else { return }
@@ -112,14 +122,15 @@ final class SessionCache {
         }
         let bucket = SessionGenerations.bucket(of: notification.payload)
         if notification.isOwn { generations.bump(bucket) }
-        for index in slots.indices where slots[index]?.bucket == bucket { slots[index] = nil }
+        localGenerations[bucket] &+= 1
     }
 
     func removeAll() {
         for index in slots.indices { slots[index] = nil }
+        for bucket in localGenerations.indices { localGenerations[bucket] &+= 1 }
     }
 
-    /// How many entries are kept (for tests).
+    /// How many entries are kept (for tests), whether or not they may answer.
     var count: Int { slots.reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
 }
 

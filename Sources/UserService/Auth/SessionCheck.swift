@@ -33,7 +33,7 @@ final class SessionCheck {
             metrics.recordSessionCheck(cached: false)
             return try sessions.authenticate(sessionID: sessionID, userID: userID, lastSeenInterval: lastSeenInterval)?.user
         }
-        cache.connected(database.receiveNotifications { cache.received($0) })
+        receiveNotifications(cache)
         let now = Clock.nanoseconds()
         if cacheable, let user = cache.user(sessionID: sessionID, userID: userID, nanoseconds: now,
                                             microsecondsSinceEpoch: Clock.unixMicroseconds()) {
@@ -52,6 +52,21 @@ final class SessionCheck {
     func requestFinished() {
         guard let cache else { return }
         database.takeNotifications { cache.received($0) }
+    }
+
+    /// How often an idle worker reads its notifications (`idle`), in milliseconds; nil without the cache.
+    var idleIntervalMilliseconds: Int32? { cache == nil ? nil : 1000 }
+
+    /// Between requests, at least once a second: reads the notifications that arrived (a bounded read, as before
+    /// each use of the cache). A connection nobody reads would fill its socket and block its server process, which
+    /// holds back PostgreSQL's notification queue for the whole cluster until every notifying COMMIT fails.
+    func idle() {
+        guard let cache else { return }
+        receiveNotifications(cache)
+    }
+
+    private func receiveNotifications(_ cache: SessionCache) {
+        cache.connected(database.receiveNotifications { cache.received($0) })
     }
 }
 

@@ -141,11 +141,13 @@ public struct Configuration: Sendable {
         }
         configuration.dbStartupOptions = try reader.boolean("DB_STARTUP_OPTIONS", default: true)
         configuration.dbPreparedStatements = try reader.boolean("DB_PREPARED_STATEMENTS", default: true)
-        if !configuration.dbStartupOptions && configuration.sessionCacheSeconds > 0 {
-            // Behind a transaction-mode pooler, LISTEN holds no session of the worker's own: notifications are lost
-            // and revocations last up to SESSION_CACHE_SECONDS (docs/deploy.md, "Behind PgBouncer").
-            configuration.warnings.append("SESSION_CACHE_SECONDS with DB_STARTUP_OPTIONS=false: behind a transaction-mode pooler the "
-                + "session cache misses revocations for up to SESSION_CACHE_SECONDS; set it to 0 there")
+        // DB_STARTUP_OPTIONS=false is for a transaction-mode pooler, where LISTEN holds no session of the worker's own:
+        // notifications would be lost and revocations last up to SESSION_CACHE_SECONDS (docs/deploy.md, "Behind
+        // PgBouncer").
+        guard configuration.dbStartupOptions || configuration.sessionCacheSeconds == 0 else {
+            throw ConfigurationError(variable: "SESSION_CACHE_SECONDS",
+                                     problem: "must be 0 with DB_STARTUP_OPTIONS=false (behind a transaction-mode pooler the "
+                                         + "session cache would miss revocations)")
         }
         for name in ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"] where environment[name] != nil {
             configuration.warnings.append("\(name) is ignored: each worker process holds exactly one database connection")

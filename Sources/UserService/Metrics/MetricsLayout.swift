@@ -4,11 +4,12 @@ public import Metrics
 /// Where each counter lies in the pool's shared mapping, computed from the route table, the pool's size and
 /// the lists below, so nothing is sized by hand and no route can share another's row.
 ///
-/// After the pool's slots (`PoolSlots`): per label row (each route, then one "unmatched" row per method) a
-/// count per status, then per row a duration histogram; then database errors, password hashes and security
-/// events by type; session checks by what answered them (the cache, the database); then the session cache's
-/// generation numbers (`SessionGenerations`), which are not metrics but
-/// share the mapping the master makes for every worker.
+/// After the pool's slots (`PoolSlots`): first the session cache's generation numbers (`SessionGenerations`), which
+/// are not metrics but share the mapping the master makes for every worker; they come before anything whose size
+/// depends on the binary, so the workers of a binary started by a reload bump the same numbers as the old ones
+/// still draining. Then per label row (each route, then one "unmatched" row per method) a count per status, then
+/// per row a duration histogram; then database errors, password hashes and security events by type; session checks
+/// by what answered them (the cache, the database).
 public struct MetricsLayout: Sendable, Equatable {
     public let pool: PoolSlots
     /// How many routes the rows label: the route table of the master that made the mapping.
@@ -29,16 +30,17 @@ public struct MetricsLayout: Sendable, Equatable {
     public init(processCount: Int) { self.init(routeCount: Routes.table.count, processCount: processCount) }
 
     var rowCount: Int { routeCount + Self.unmatchedMethods.count }
-    var requestBase: Int { pool.end }
+    /// Right after the pool's own slots, whatever this binary's route table and lists.
+    var sessionGenerationBase: Int { pool.end }
+    var requestBase: Int { sessionGenerationBase + SessionGenerations.bucketCount }
     var histogramBase: Int { requestBase + rowCount * Self.statusSlots }
     var databaseErrorSlot: Int { histogramBase + rowCount * Self.histogramSlots }
     var passwordHashSlot: Int { databaseErrorSlot + 1 }
     var securityEventBase: Int { passwordHashSlot + 1 }
     /// Session checks answered by the worker's cache, then by a query.
     var sessionCheckBase: Int { securityEventBase + SecurityEvent.Kind.allCases.count }
-    var sessionGenerationBase: Int { sessionCheckBase + 2 }
     /// The size of the whole mapping.
-    public var slotCount: Int { sessionGenerationBase + SessionGenerations.bucketCount }
+    public var slotCount: Int { sessionCheckBase + 2 }
 
     /// The label row of a request: its route's index, or the "unmatched" row of its method.
     func row(routeIndex: Int?, method: String) -> Int {
