@@ -80,7 +80,7 @@ public final class PostgresConnection {
         // Checked with startup options too: a session-mode PgBouncer with `ignore_startup_parameters = options` accepts
         // the connection and drops them (then the role's settings must hold).
         // (Initialised whole: `deinit` closes it.)
-        if let unpinned = try unpinnedSetting() {
+        if let unpinned = try unpinnedSetting(boundedStatements: options.statementTimeoutMilliseconds > 0) {
             throw PostgresError(kind: .connectionFailed, serverMessage: "the server's \(unpinned) (without startup options, or "
                 + "with a pooler that drops them, set the role's: ALTER ROLE ... SET TimeZone = 'UTC', "
                 + "SET DateStyle = 'ISO, YMD', SET statement_timeout = ...)")
@@ -125,12 +125,14 @@ public final class PostgresConnection {
     /// (and PgBouncer passes them on): > PQparameterStatus: Looks up a current parameter setting of the server.
     /// statement_timeout it does not report: one query per connection asks, and only 0 (no limit) is refused —
     /// the limit is then the role's, not DB_STATEMENT_TIMEOUT_MS.
-    private func unpinnedSetting() throws(PostgresError) -> String? {
+    /// `boundedStatements`: the caller asked for a statement timeout (every caller but `migrate`, whose index builds
+    /// may run long), so an unbounded one is refused.
+    private func unpinnedSetting(boundedStatements: Bool) throws(PostgresError) -> String? {
         let timeZone = PQparameterStatus(handle, "TimeZone").map { String(cString: $0) } ?? ""
         let dateStyle = PQparameterStatus(handle, "DateStyle").map { String(cString: $0) } ?? ""
         if !["UTC", "Etc/UTC"].contains(timeZone) { return "TimeZone is \(timeZone.isEmpty ? "unknown" : timeZone), not UTC" }
         if !dateStyle.hasPrefix("ISO") { return "DateStyle is \(dateStyle.isEmpty ? "unknown" : dateStyle), not ISO" }
-        if try query("SHOW statement_timeout").first?.string(0) == "0" { return "statement_timeout is 0 (no limit)" }
+        if boundedStatements, try query("SHOW statement_timeout").first?.string(0) == "0" { return "statement_timeout is 0 (no limit)" }
         return nil
     }
 
