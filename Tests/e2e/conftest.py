@@ -26,10 +26,19 @@ RUN_DIR = os.environ.get("TEST_RUN_DIR", "/tmp")
 MIGRATIONS = os.path.join(ROOT, "Migrations")
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, never one this run already handed out (the kernel may offer a port again
+    once its socket is closed: a Stack's HTTP and HTTPS ports could otherwise be one)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def database_url(name, base=BASE_URL):
