@@ -54,8 +54,6 @@ class _Handler:
 
     async def handle_DATA(self, smtp, session, envelope):
         server = self.server
-        if server.delay:
-            await asyncio.sleep(server.delay)
         for recipient in envelope.rcpt_tos:
             if recipient in server.reject:
                 return server.reject[recipient]
@@ -79,11 +77,10 @@ class MailServer:
     security: None (plain), "starttls" (STARTTLS offered and required) or "tls" (TLS from the first byte), with the
     certificate (cert, key) given. port: 0 picks a free one. stall(): the next DATA waits, unanswered, until
     release(accept) (to kill or stop a mailer in the middle of a send); stalled_recipients: that DATA's envelope.
-    delay: seconds each DATA takes. reject: {recipient: reply} answers a mail's DATA with that reply instead."""
+    reject: {recipient: reply} answers a mail's DATA with that reply instead."""
 
-    def __init__(self, port=0, security=None, certificate=None, delay=0, reject=None):
+    def __init__(self, port=0, security=None, certificate=None, reject=None):
         self.port = port
-        self.delay = delay
         self.reject = dict(reject or {})
         self.stalled_recipients = []
         self.security = security
@@ -314,7 +311,7 @@ def signed_certificate(folder, name, authority, names="IP:127.0.0.1,DNS:localhos
 
 @pytest.fixture
 def make_mail_server():
-    """make_mail_server(port=0, security=None, certificate=None, delay=0, reject=None) → a started MailServer, stopped
+    """make_mail_server(port=0, security=None, certificate=None, reject=None) → a started MailServer, stopped
     after the test."""
     servers = []
 
